@@ -1,0 +1,18 @@
+#pragma once
+// Escaping of untrusted values placed in LDAP search filters (RFC 4515) and DNs (RFC 4514).
+#include <string>
+#include <string_view>
+
+namespace x2gojump {
+
+// Escapes '*', '(', ')', '\\', NUL and every byte outside printable ASCII as "\\XX" (two hex digits).
+std::string escape_filter_value(std::string_view value);
+
+// Replaces each "{user}" in filter_template with escape_filter_value(user).
+std::string expand_filter(std::string_view filter_template, std::string_view user);
+
+// Escapes an attribute value for use inside a DN (RFC 4514): ",+\"\\<>;=" NUL, leading space or '#',
+// trailing space.
+std::string escape_dn_value(std::string_view value);
+
+}  // namespace x2gojump
