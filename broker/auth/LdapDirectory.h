@@ -1,0 +1,39 @@
+#pragma once
+// Verifies a user's password against LDAP and reads the user's groups. Blocking (libldap sync API
+// with network and operation timeouts): callers run it on a worker pool, never on the event loop.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/config/Config.h"
+
+namespace x2gojump {
+
+enum class LoginStatus {
+  Ok,
+  BadCredentials,        // wrong password or unknown user (indistinguishable to the client)
+  AccountLocked,         // ppolicy says locked/expired; only reported after a correct password
+  DirectoryUnavailable,  // no URI answered in time, TLS failed, or the service bind failed
+};
+
+struct LoginResult {
+  LoginStatus status = LoginStatus::DirectoryUnavailable;
+  std::string user_dn;
+  std::vector<std::string> groups;  // group cn values, sorted, unique, from all configured styles
+  std::string detail;               // for the log only (e.g. "no such user"); never a password
+};
+
+class LdapDirectory {
+ public:
+  explicit LdapDirectory(LdapConfig config);
+
+  // Finds the user's DN (service bind or anonymous search with the escaped filter), binds as the
+  // user with password, then reads groups. An empty password is BadCredentials, never a bind.
+  // Each call uses fresh connections; tries the configured URIs in order.
+  LoginResult authenticate(std::string_view user, std::string_view password) const;
+
+ private:
+  LdapConfig config_;
+};
+
+}  // namespace x2gojump

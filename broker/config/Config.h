@@ -1,0 +1,91 @@
+#pragma once
+// The broker's configuration (/etc/x2gojump/broker.toml), parsed and validated in one place.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/routing/Router.h"
+
+namespace x2gojump {
+
+enum class GroupStyle { PosixMemberUid, GroupOfNamesMember, MemberOf };
+
+struct ListenAddress {
+  std::string host;  // numeric IPv4 or IPv6 address ("0.0.0.0", "::", "127.0.0.1")
+  std::uint16_t port = 22;
+};
+
+struct LdapConfig {
+  std::vector<std::string> uris;   // tried in order (failover); ldap:// or ldaps://
+  bool starttls = false;           // StartTLS on ldap:// URIs; failure refuses the login
+  std::string ca_file;             // CA bundle for ldaps/StartTLS; empty = system default
+  std::string base_dn;
+  std::string user_base;           // defaults to base_dn
+  std::string user_filter = "(&(objectClass=posixAccount)(uid={user}))";
+  std::string group_base;          // defaults to base_dn
+  std::vector<GroupStyle> group_styles{GroupStyle::PosixMemberUid, GroupStyle::GroupOfNamesMember,
+                                       GroupStyle::MemberOf};
+  std::string bind_dn;             // optional service account for the DN search
+  std::string bind_password;       // read from bind_password_file; never logged
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds operation_timeout{5000};
+};
+
+struct ServerConfig {
+  std::string name;        // unique; the X2Go host name agents report
+  std::string address;     // host name or IP the broker connects to
+  std::uint16_t port = 22;
+  double weight = 1.0;     // > 0
+  std::string host_key;    // optional pin, OpenSSH public key line "ssh-ed25519 AAAA... [comment]"
+};
+
+struct LimitsConfig {
+  std::chrono::seconds login_grace_time{30};   // whole pre-auth phase, incl. backend login
+  int max_startups_begin = 10;                 // MaxStartups start:rate:full
+  int max_startups_rate = 30;                  // percent
+  int max_startups_full = 100;
+  int max_auth_attempts = 6;
+  int max_connections = 10000;
+  std::size_t channel_buffer_bytes = 256 * 1024;  // per direction per channel, in the relay
+  std::chrono::milliseconds backend_connect_timeout{5000};
+  std::chrono::milliseconds backend_auth_timeout{15000};
+  std::chrono::seconds keepalive_interval{30};    // 0 disables
+  std::chrono::seconds placement_ttl{300};        // sticky user -> server after the last connection
+};
+
+struct BrokerConfig {
+  std::vector<ListenAddress> listen{{"0.0.0.0", 22}};
+  std::vector<std::string> host_keys;   // private key files (ed25519, rsa, ecdsa)
+  std::string state_db = "/var/lib/x2gojump/state.db";
+  int threads = 0;                      // event-loop threads; 0 = number of CPUs
+  std::string log_level = "info";
+  FallbackStrategy fallback = FallbackStrategy::SourceIp;
+  bool accept_new_backend_host_keys = false;  // trust-on-first-use for servers without a pin
+  LdapConfig ldap;
+  std::vector<ServerConfig> servers;
+  LimitsConfig limits;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;      // 0 when not tied to a line
+  std::string key;   // dotted path, e.g. "server[2].port"
+  std::string message;
+  std::string to_string() const;  // "file:line: key: message"
+};
+
+struct ConfigResult {
+  std::optional<BrokerConfig> config;  // set iff errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Parses TOML text; file_name is used in errors and to resolve relative paths (password files).
+ConfigResult parse_broker_config(std::string_view text, std::string_view file_name);
+
+// Reads and parses the file at path. A missing/unreadable file is an error, not an exception.
+ConfigResult load_broker_config(const std::string& path);
+
+}  // namespace x2gojump

@@ -1,0 +1,76 @@
+#pragma once
+// The broker's state in SQLite (WAL): servers, the X2Go sessions agents report, sticky placements.
+// Thread-safe: one connection guarded by a mutex; callers run it off the event loop.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/routing/Router.h"
+
+struct sqlite3;
+
+namespace x2gojump {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ServerRecord {
+  std::string name;
+  std::string address;
+  std::uint16_t port = 22;
+  double weight = 1.0;
+};
+
+struct SessionRecord {  // one X2Go session as an agent reports it
+  std::string session_id;
+  std::string user;
+  char status = 'R';          // R, S (F rows are not stored)
+  int display = 0;
+  std::int64_t created = 0;      // unix seconds
+  std::int64_t last_change = 0;  // unix seconds
+};
+
+class SessionStore {
+ public:
+  // Opens or creates the database at path ("":memory: for tests) and applies pending migrations.
+  // Throws StoreError when the file cannot be opened or its schema is newer than this binary.
+  explicit SessionStore(const std::string& path);
+  ~SessionStore();
+  SessionStore(const SessionStore&) = delete;
+  SessionStore& operator=(const SessionStore&) = delete;
+
+  int schema_version();  // PRAGMA user_version
+
+  // Makes the servers table match the configuration: upserts these, deletes servers not listed
+  // (and, by cascade, their sessions). Health of kept servers is preserved.
+  void sync_servers(const std::vector<ServerRecord>& servers);
+
+  // Every known server with its health, weight and load.
+  std::vector<ServerState> servers();
+  void set_health(std::string_view server, ServerHealth health);
+
+  // Replaces all sessions of server in one transaction.
+  void replace_sessions(std::string_view server, const std::vector<SessionRecord>& sessions);
+  // The user's sessions on every server (status R or S).
+  std::vector<UserSession> sessions_of(std::string_view user);
+
+  // The user's placement if it expires after now (unix seconds).
+  std::optional<std::string> placement_of(std::string_view user, std::int64_t now);
+  void record_placement(std::string_view user, std::string_view server, std::int64_t expires_at);
+
+  // Host key learned for a server without a configured pin ("ssh-ed25519 AAAA..."), if any.
+  std::optional<std::string> learned_host_key(std::string_view server);
+  void learn_host_key(std::string_view server, std::string_view key);
+
+ private:
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace x2gojump
