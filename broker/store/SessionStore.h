@@ -38,7 +38,8 @@ struct SessionRecord {  // one X2Go session as an agent reports it
 
 class SessionStore {
  public:
-  // Opens or creates the database at path ("":memory: for tests) and applies pending migrations.
+  // Opens or creates the database at path (":memory:" for tests) and applies pending migrations.
+  // A new database file is created with mode 0600; a symlink as the final component is refused.
   // Throws StoreError when the file cannot be opened or its schema is newer than this binary.
   explicit SessionStore(const std::string& path);
   ~SessionStore();
@@ -48,24 +49,31 @@ class SessionStore {
   int schema_version();  // PRAGMA user_version
 
   // Makes the servers table match the configuration: upserts these, deletes servers not listed
-  // (and, by cascade, their sessions). Health of kept servers is preserved.
+  // (and, by cascade, their sessions and placements). Health and load of kept servers are
+  // preserved; a learned host key is kept only while the server's address and port stay the same.
   void sync_servers(const std::vector<ServerRecord>& servers);
 
   // Every known server with its health, weight and load.
   std::vector<ServerState> servers();
-  void set_health(std::string_view server, ServerHealth health);
+  void set_health(std::string_view server, ServerHealth health);  // StoreError if unknown
+  // An agent report's load for server, received at reported_at (unix seconds). StoreError if unknown.
+  void record_report(std::string_view server, double load, std::int64_t reported_at);
 
-  // Replaces all sessions of server in one transaction.
+  // Replaces all sessions of server in one transaction; rows with a status other than R or S are
+  // skipped. StoreError (and nothing changed) if server is unknown or a session_id repeats.
   void replace_sessions(std::string_view server, const std::vector<SessionRecord>& sessions);
   // The user's sessions on every server (status R or S).
   std::vector<UserSession> sessions_of(std::string_view user);
 
   // The user's placement if it expires after now (unix seconds).
   std::optional<std::string> placement_of(std::string_view user, std::int64_t now);
+  // Sets or replaces the user's placement. StoreError if server is unknown.
   void record_placement(std::string_view user, std::string_view server, std::int64_t expires_at);
 
   // Host key learned for a server without a configured pin ("ssh-ed25519 AAAA..."), if any.
   std::optional<std::string> learned_host_key(std::string_view server);
+  // First key wins (trust on first use): storing the same key again is a no-op; StoreError if a
+  // different key is already learned or the server is unknown.
   void learn_host_key(std::string_view server, std::string_view key);
 
  private:

@@ -1,0 +1,2 @@
+-- Trust-on-first-use host key for servers configured without a pinned key.
+ALTER TABLE servers ADD COLUMN learned_host_key TEXT;
