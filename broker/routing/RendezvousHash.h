@@ -13,7 +13,8 @@ struct WeightedNode {
   double weight = 1.0;  // must be > 0
 };
 
-// Ranks nodes for key, best first. Deterministic across processes and platforms (no std::hash).
+// Ranks nodes for key, best first; equal scores rank by name. Deterministic across processes and
+// platforms (no std::hash). Nodes whose weight is not a finite value > 0 are left out.
 std::vector<std::string> rendezvous_rank(std::string_view key, std::span<const WeightedNode> nodes);
 
 }  // namespace x2gojump

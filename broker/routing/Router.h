@@ -24,6 +24,10 @@ std::string_view to_string(RouteReason reason);
 std::string_view to_string(ServerHealth health);
 std::string_view to_string(FallbackStrategy strategy);
 
+// Inverse of to_string (exact, case-sensitive match); nullopt for any other text.
+std::optional<FallbackStrategy> parse_fallback_strategy(std::string_view text);
+std::optional<ServerHealth> parse_server_health(std::string_view text);
+
 struct ServerState {
   std::string name;
   double weight = 1.0;  // > 0; relative share of fallback placements
@@ -57,6 +61,8 @@ struct RouteCandidate {
 // running sessions (most recent first), the live placement, then all remaining eligible servers in
 // fallback order. Servers that are Down, or not in input.servers, never appear. Draining servers
 // appear only for the user's existing sessions. Stale servers rank after healthy ones in each class.
+// Only the first entry of a duplicated server name counts. A server whose weight is not a finite
+// value > 0 gets no fallback placements (it still serves the user's sessions and placement).
 std::vector<RouteCandidate> route(const RouteInput& input);
 
 }  // namespace x2gojump
