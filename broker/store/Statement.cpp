@@ -66,6 +66,7 @@ bool Statement::step() {
 int Statement::run() {
   while (step()) {
   }
+  sqlite3_reset(stmt_);
   return sqlite3_changes(db_);
 }
 

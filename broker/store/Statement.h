@@ -31,7 +31,8 @@ class Statement {
 
   // Advances: true when a row is available, false when the statement is done. Throws StoreError.
   bool step();
-  // Steps a statement that returns no rows to completion; returns the number of rows changed.
+  // Steps a statement that returns no rows to completion and resets it, so it can be bound and
+  // run again; returns the number of rows changed.
   int run();
 
   // Columns are 0-based. text() of NULL is empty; use is_null() to tell the two apart.
