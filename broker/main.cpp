@@ -1,1 +1,130 @@
-int main() { return 0; }
+// x2gojump-broker: session-aware SSH jump broker for X2Go farms.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "broker/config/Config.h"
+#include "broker/login/LoginService.h"
+#include "broker/net/Listener.h"
+#include "broker/net/StartupGate.h"
+#include "broker/ssh/WorkerPool.h"
+#include "broker/store/SessionStore.h"
+#include "common/Log.h"
+
+using namespace x2gojump;
+
+namespace {
+
+// Host keys readable by others would let any local user impersonate the broker.
+void check_host_key_modes(const std::vector<std::string>& files) {
+  for (const std::string& file : files) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) throw std::runtime_error("cannot stat host key " + file);
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+      throw std::runtime_error("host key " + file + " is accessible by group or others (chmod 600)");
+    }
+  }
+}
+
+std::vector<ServerRecord> server_records(const BrokerConfig& config) {
+  std::vector<ServerRecord> records;
+  for (const ServerConfig& server : config.servers) {
+    records.push_back({server.name, server.address, server.port, server.weight});
+  }
+  return records;
+}
+
+int run(std::shared_ptr<const BrokerConfig> config) {
+  SessionStore store(config->state_db);
+  store.sync_servers(server_records(*config));
+  check_host_key_modes(config->host_keys);
+
+  // LDAP binds and SQLite queries block; they run here, never on the event loops.
+  boost::asio::thread_pool blocking(4);
+  LoginService login(config, store, blocking);
+  ConnectionContext context{login};
+
+  int threads = config->threads > 0 ? config->threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  WorkerPool workers(threads, config->host_keys, context);
+
+  boost::asio::io_context accept_io(1);
+  StartupLimits limits{config->limits.max_startups_begin, config->limits.max_startups_rate,
+                       config->limits.max_startups_full, config->limits.max_connections};
+  std::mt19937_64 random{std::random_device{}()};
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  Listener listener(accept_io, config->listen, [&](boost::asio::ip::tcp::socket socket) {
+    boost::system::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return;
+    std::string peer = remote.address().to_string();
+    if (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped()) {
+      peer = remote.address().to_v6().to_v4().to_string();
+    }
+    if (!admit_connection(limits, context.unauthenticated.load(), context.active.load(), uniform(random))) {
+      spdlog::warn("[{}] dropped: too many unauthenticated connections ({})", peer,
+                   context.unauthenticated.load());
+      return;  // the socket closes here
+    }
+    ++context.unauthenticated;
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    socket.set_option(boost::asio::socket_base::keep_alive(true), ec);
+    workers.dispatch(socket.release(), std::move(peer));
+  });
+
+  boost::asio::signal_set signals(accept_io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signal);
+    listener.stop();
+    accept_io.stop();
+  });
+
+  workers.start();
+  spdlog::info("x2gojump-broker {} ready: {} event-loop threads, {} servers", X2GOJUMP_VERSION, threads,
+               config->servers.size());
+  accept_io.run();
+  workers.stop();
+  blocking.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"x2gojump-broker: session-aware SSH jump broker for X2Go"};
+  std::string config_path = "/etc/x2gojump/broker.toml";
+  bool check_only = false;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  app.add_option("--log-level", log_level, "override the configured log level");
+  app.set_version_flag("--version", X2GOJUMP_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  ConfigResult loaded = load_broker_config(config_path);
+  if (!loaded.errors.empty()) {
+    for (const ConfigError& error : loaded.errors) std::cerr << error.to_string() << "\n";
+    return 2;
+  }
+  if (check_only) {
+    std::cout << config_path << ": configuration OK\n";
+    return 0;
+  }
+  auto config = std::make_shared<const BrokerConfig>(std::move(*loaded.config));
+  init_logging(log_level.empty() ? config->log_level : log_level);
+  try {
+    return run(config);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+}
