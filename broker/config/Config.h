@@ -72,9 +72,11 @@ struct BrokerConfig {
 struct ConfigError {
   std::string file;
   int line = 0;      // 0 when not tied to a line
-  std::string key;   // dotted path, e.g. "server[2].port"
+  std::string key;   // dotted path, e.g. "server[2].port" (array indices count from 0)
   std::string message;
-  std::string to_string() const;  // "file:line: key: message"
+  // "file:line: key: message"; ":line" is left out when line is 0 and "key: " when key is empty
+  // (unreadable file, TOML syntax error).
+  std::string to_string() const;
 };
 
 struct ConfigResult {
