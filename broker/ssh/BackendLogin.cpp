@@ -79,10 +79,8 @@ void BackendLogin::on_connected(const boost::system::error_code& ec) {
   }
   socket_.set_option(boost::asio::ip::tcp::no_delay(true));
   socket_.set_option(boost::asio::socket_base::keep_alive(true));
-  // libssh takes ownership of its own descriptor; asio's is closed.
-  fd_ = ::dup(socket_.native_handle());
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  // libssh owns the descriptor from here on; release() also takes it out of asio's epoll set.
+  fd_ = socket_.release();
 
   ssh_session raw = ssh_new();
   session_.reset(raw);

@@ -74,10 +74,15 @@ void Connection::start() {
   process();
 }
 
-void Connection::watch_session(Watch& watch, ssh_session session) {
-  boost::system::error_code ignored;
-  watch.descriptor.close(ignored);
+// The watched descriptor is a dup of libssh's, so closing it would not take it out of the epoll
+// set (the file stays open through libssh): release it from the reactor first, then close it.
+void Connection::stop_watching(Watch& watch) {
+  if (watch.descriptor.is_open()) ::close(watch.descriptor.release());
   watch.reading = watch.writing = false;
+}
+
+void Connection::watch_session(Watch& watch, ssh_session session) {
+  stop_watching(watch);
   // Asio gets its own descriptor for readiness only; libssh owns and closes the original.
   int fd = ::dup(ssh_get_fd(session));
   if (fd >= 0) watch.descriptor.assign(fd);
@@ -246,9 +251,7 @@ void Connection::on_login_decided(LoginDecision decision) {
 }
 
 void Connection::try_next_backend() {
-  boost::system::error_code ignored;
-  back_watch_.descriptor.close(ignored);
-  back_watch_.reading = back_watch_.writing = false;
+  stop_watching(back_watch_);
   backend_login_.reset();
   if (next_candidate_ >= candidates_.size()) {
     refuse(kNoServer, "no candidate server accepted the connection");
@@ -310,8 +313,7 @@ void Connection::refuse(const std::string& banner, const std::string& reason) {
   wipe(password_);
   login_pending_ = false;
   if (backend_login_) {
-    boost::system::error_code ignored;
-    back_watch_.descriptor.close(ignored);
+    stop_watching(back_watch_);
     backend_login_.reset();
   }
   ++failed_attempts_;
@@ -365,11 +367,10 @@ void Connection::close(const std::string& reason) {
   if (state_ == State::Closed) return;
   bool relayed = state_ == State::Relaying;
   state_ = State::Closed;
-  boost::system::error_code ignored;
   grace_timer_.cancel();
   keepalive_timer_.cancel();
-  front_watch_.descriptor.close(ignored);
-  back_watch_.descriptor.close(ignored);
+  stop_watching(front_watch_);
+  stop_watching(back_watch_);
   backend_login_.reset();
   if (relayed) {
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

@@ -51,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool advance();
   void arm(Watch& watch, ssh_session session);
   void watch_session(Watch& watch, ssh_session session);
+  void stop_watching(Watch& watch);
 
   bool handle_auth_messages();
   void on_auth_request(MessagePtr message);
