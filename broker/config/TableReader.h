@@ -18,7 +18,6 @@ class ErrorSink {
  public:
   explicit ErrorSink(std::string file) : file_(std::move(file)) {}
   void add(int line, std::string key, std::string message);
-  bool empty() const { return errors_.empty(); }
   std::vector<ConfigError> take() { return std::move(errors_); }
 
  private:
