@@ -73,23 +73,34 @@ namespace {
 using Pair = ChannelBridge::ChannelPair;
 using Op = ChannelBridge::Op;
 
-int on_data(ssh_session, ssh_channel, void*, uint32_t, int is_stderr, void* userdata, bool front) {
+// libssh hands over everything buffered for the channel each time a data packet arrives. Writing it
+// straight to the partner channel here saves a copy and a read call per packet; whatever the
+// partner's window (or a pending request, or a rekey) does not take stays in libssh's buffer and
+// is moved later by pump(), in order.
+int on_data(void* data, uint32_t len, int is_stderr, void* userdata, bool from_client) {
   auto* pair = static_cast<Pair*>(userdata);
-  if (front) {
-    pair->up_readable = true;
-  } else if (is_stderr) {
-    pair->down_err_readable = true;
-  } else {
-    pair->down_readable = true;
-  }
-  return 0;  // leave the bytes in libssh's buffer: the pump reads them when the peer has window
+  bool& readable = from_client ? pair->up_readable : is_stderr ? pair->down_err_readable : pair->down_readable;
+  readable = true;
+  ssh_channel dst = from_client ? pair->back : pair->front;
+  const std::string& rest = from_client ? pair->up_rest : is_stderr ? pair->down_err_rest : pair->down_rest;
+  bool blocked = from_client ? (pair->pending_requests > 0 || pair->bridge->front_frozen() ||
+                                pair->back_closed || pair->back_eof_sent)
+                             : (pair->front_closed || pair->front_eof_sent);
+  if (blocked || !rest.empty()) return 0;
+  std::uint32_t n = std::min(len, ssh_channel_window_size(dst));
+  if (n == 0) return 0;
+  int written = is_stderr ? ssh_channel_write_stderr(dst, data, n) : ssh_channel_write(dst, data, n);
+  if (written <= 0) return 0;
+  pair->bridge->count(from_client, static_cast<std::uint32_t>(written));
+  if (static_cast<std::uint32_t>(written) == len) readable = false;
+  return written;
 }
 
-int on_front_data(ssh_session s, ssh_channel c, void* d, uint32_t l, int e, void* u) {
-  return on_data(s, c, d, l, e, u, true);
+int on_front_data(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* userdata) {
+  return on_data(data, len, is_stderr, userdata, true);
 }
-int on_back_data(ssh_session s, ssh_channel c, void* d, uint32_t l, int e, void* u) {
-  return on_data(s, c, d, l, e, u, false);
+int on_back_data(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* userdata) {
+  return on_data(data, len, is_stderr, userdata, false);
 }
 void on_front_close(ssh_session, ssh_channel, void* userdata) {
   static_cast<Pair*>(userdata)->front_closed = true;

@@ -44,6 +44,9 @@ class ChannelBridge {
   bool front_frozen() const { return frozen_; }
 
   const RelayCounters& counters() const { return counters_; }
+  void count(bool to_backend, std::uint32_t bytes) {
+    (to_backend ? counters_.bytes_to_backend : counters_.bytes_to_client) += bytes;
+  }
 
   struct ChannelPair;
   struct Op;
