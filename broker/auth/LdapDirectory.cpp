@@ -12,6 +12,7 @@
 #include "broker/auth/LdapDn.h"
 #include "broker/auth/LdapEscape.h"
 #include "broker/auth/LdapSession.h"
+#include "broker/auth/SigpipeGuard.h"
 
 // One login is one connection: (service bind) -> user search -> bind as the user -> group reads.
 // The user bind reuses the connection that found the DN, so the bind goes to the very server that
@@ -180,6 +181,7 @@ LoginResult LdapDirectory::authenticate(std::string_view user, std::string_view 
     result.detail = user.empty() ? "empty user name" : "empty password";
     return result;
   }
+  const SigpipeGuard sigpipe_guard;  // outlives every session, so it covers their final unbind too
   std::string failures;
   for (const std::string& uri : config_.uris) {
     Attempt a = attempt(uri, config_, user, password);

@@ -26,7 +26,10 @@ struct MemFree {
 };
 using LdapString = std::unique_ptr<char, MemFree>;
 
-// Applies every per-handle option. TLS options only take effect once LDAP_OPT_X_TLS_NEWCTX builds
+// Applies every per-handle option. CONNECT_ASYNC is what bounds an ldaps:// handshake: on a
+// synchronous connection libldap 2.5 makes the socket non-blocking for NETWORK_TIMEOUT but then
+// retries the TLS handshake without polling, spinning forever against a server that stalls.
+// TLS options only take effect once LDAP_OPT_X_TLS_NEWCTX builds
 // the handle's own context from them; without it the process-wide defaults (ldap.conf) apply.
 int configure(LDAP* ld, const LdapConfig& config) {
   const int version = LDAP_VERSION3;
@@ -39,6 +42,7 @@ int configure(LDAP* ld, const LdapConfig& config) {
   if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &connect_timeout);
   if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op_timeout);
   if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+  if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON);
   if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
   if (rc == LDAP_OPT_SUCCESS) rc = ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_min);
   if (rc == LDAP_OPT_SUCCESS && !config.ca_file.empty()) {
