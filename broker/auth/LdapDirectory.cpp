@@ -72,7 +72,8 @@ void add_group_names(const std::vector<std::string>& dns, std::vector<std::strin
   }
 }
 
-// Group searches tolerate the server's size limit: a huge membership list still yields groups.
+// A size-limited search still delivered entries: the user search reads that as ambiguous, group
+// searches keep what came (a huge membership list still yields groups).
 bool search_succeeded(const LdapStatus& s) { return s.ok() || s.code == LDAP_SIZELIMIT_EXCEEDED; }
 
 Attempt read_groups(LdapSession& session, const LdapConfig& config, const LdapEntry& user_entry,
