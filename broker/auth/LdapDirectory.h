@@ -12,7 +12,8 @@ namespace x2gojump {
 enum class LoginStatus {
   Ok,
   BadCredentials,        // wrong password or unknown user (indistinguishable to the client)
-  AccountLocked,         // ppolicy says locked/expired; only reported after a correct password
+  AccountLocked,         // ppolicy says locked/expired. slapd checks the lock before the password,
+                         // so this also answers a wrong password: it reveals only "exists, locked"
   DirectoryUnavailable,  // no URI answered in time, TLS failed, or the service bind failed
 };
 
