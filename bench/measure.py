@@ -18,6 +18,32 @@ DIRECTIONS = ["up", "down"]
 GIB = 1 << 30
 
 
+def load1() -> float:
+    """The 1-minute load average: other work on this shared VM shows up here."""
+    return float(open("/proc/loadavg").read().split()[0])
+
+
+def busy_fraction(interval: float = 2.0) -> float:
+    """Share of all CPUs busy (not idle or iowait) over the next interval seconds."""
+    def sample():
+        v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+        return sum(v), v[3] + v[4]
+    total0, idle0 = sample()
+    time.sleep(interval)
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.25, log=print) -> float:
+    """Waits up to max_wait seconds for the machine to be mostly idle; returns the last busy share."""
+    deadline = time.monotonic() + max_wait
+    busy = busy_fraction()
+    while busy > threshold and time.monotonic() < deadline:
+        log(f"  machine {busy:.0%} busy, waiting for < {threshold:.0%}")
+        busy = busy_fraction(10)
+    return busy
+
+
 def rotate(items, k):
     k %= len(items)
     return items[k:] + items[:k]
@@ -115,6 +141,7 @@ def throughput(tb: Testbed, runner: ClientRunner, paths, rounds: int, size: int,
                          "wall_s": wall, "mb_s": size / 1e6 / wall,
                          "middle_cpu_s_per_gib": cpu["middle"] * GIB / size if path.middle else None,
                          "backend_cpu_s_per_gib": cpu["backend"] * GIB / size}
+                    s["load1"] = load1()
                     samples.append(s)
                     log(f"  round {rnd + 1}/{rounds} {s['cipher']:>22} {direction:>4} {path.name:>8}: "
                         f"{s['mb_s']:7.1f} MB/s" +
@@ -132,7 +159,8 @@ def setup_time(tb: Testbed, runner: ClientRunner, paths, n: int, warmup: int = 2
         for path in rotate(paths, i):
             wall = runner.timed(shell(path.argv(None), "true"), timeout=60)
             if i >= 0:
-                samples.append({"figure": "setup", "round": i, "path": path.name, "wall_ms": wall * 1e3})
+                samples.append({"figure": "setup", "round": i, "path": path.name, "wall_ms": wall * 1e3,
+                                "load1": load1()})
         if i >= 0 and (i + 1) % 5 == 0:
             log(f"  {i + 1}/{n} rounds")
     settle(tb)
