@@ -15,7 +15,7 @@ using std::chrono::seconds;
 void expect_refused(const RunResult& r, const std::string& banner, const Testbed& tb) {
   EXPECT_EQ(r.exit_code, 255) << describe(r);
   EXPECT_NE(r.err.find(banner), std::string::npos)
-      << "expected banner \"" << banner << "\"\n" << describe(r) << "\nbroker log:\n" << tb.broker_log_tail();
+      << "expected banner \"" << banner << "\"\n" << describe(r) << "\n" << tb.diagnostics();
   EXPECT_EQ(r.out, "");
 }
 
@@ -37,26 +37,26 @@ std::unique_ptr<Testbed> BrokerAuth::tb_;
 
 TEST_F(BrokerAuth, PasswordLogin) {
   auto r = login("xjalice", test_user("xjalice").password);
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->broker_log_tail();
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
   EXPECT_EQ(r.out, "xjalice\n");
 }
 
 TEST_F(BrokerAuth, PasswordWithUtf8AndSpace) {
   auto r = login("xjcarol", test_user("xjcarol").password);
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->broker_log_tail();
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
   EXPECT_EQ(r.out, "xjcarol\n");
 }
 
 TEST_F(BrokerAuth, KeyboardInteractiveLogin) {
   auto r = login("xjbob", test_user("xjbob").password, true);
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->broker_log_tail();
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
   EXPECT_EQ(r.out, "xjbob\n");
 }
 
 TEST_F(BrokerAuth, WrongPassword) {
   expect_refused(login("xjalice", "not-alice-secret"), "x2gojump: login incorrect", *tb_);
   // LDAP said no, so the password must never have been tried on the backend.
-  EXPECT_EQ(read_file(tb_->backend(0).log_path()).find("password for xjalice"), std::string::npos);
+  EXPECT_EQ(read_file(tb_->backend(0).log_path()).find("Failed password for xjalice"), std::string::npos);
 }
 
 TEST_F(BrokerAuth, WrongPasswordKeyboardInteractive) {
@@ -73,7 +73,10 @@ TEST_F(BrokerAuth, LockedUser) {
 }
 
 TEST_F(BrokerAuth, InvalidUserNames) {
-  for (const char* name : {"bad*name", "-x", "a b", "xj(alice)"}) {
+  // Debian's OpenSSH 9.2 client itself refuses names like "-x" or "a(b)" (shell metacharacters),
+  // so only names it lets through can reach the broker here; LoginName's unit tests cover the rest.
+  for (const char* name :
+       {"bad*name", "a b", ".hidden", "a/b", "Ünïcode", "x123456789012345678901234567890123"}) {
     SCOPED_TRACE(name);
     expect_refused(login(name, "alice-secret"), "x2gojump: invalid user name", *tb_);
   }
@@ -102,7 +105,7 @@ class BrokerLdapDown : public ::testing::Test {
     tb_ = std::make_unique<Testbed>(TestbedOptions{.backends = 1});
     // Warm up: the broker may keep its LDAP connection open; it must notice that it went bad.
     auto r = tb_->broker_client().run("xjalice", test_user("xjalice").password, "true");
-    ASSERT_EQ(r.exit_code, 0) << describe(r) << tb_->broker_log_tail();
+    ASSERT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
   }
 
   void expect_unavailable_fast() {
@@ -125,7 +128,7 @@ TEST_F(BrokerLdapDown, DirectoryRecoversAfterStall) {
   expect_unavailable_fast();
   tb_->slapd().resume();
   auto r = tb_->broker_client().run("xjalice", test_user("xjalice").password, "id -un");
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->broker_log_tail();
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
   EXPECT_EQ(r.out, "xjalice\n");
 }
 

@@ -18,6 +18,7 @@ namespace {
 using std::chrono::seconds;
 
 enum class Target { Direct, Broker };
+void PrintTo(Target t, std::ostream* os) { *os << (t == Target::Broker ? "broker" : "direct sshd"); }
 
 std::string random_payload(std::size_t size) {
   std::mt19937 gen(static_cast<unsigned>(size));
@@ -32,7 +33,7 @@ class Forwarding : public ::testing::TestWithParam<Target> {
   static void TearDownTestSuite() { tb_.reset(); }
 
   void TearDown() override {
-    if (HasFailure() && GetParam() == Target::Broker) std::cerr << "broker log:\n" << tb_->broker_log_tail();
+    if (HasFailure() && GetParam() == Target::Broker) std::cerr << tb_->diagnostics();
   }
 
   SshClient client() { return GetParam() == Target::Broker ? tb_->broker_client() : tb_->backend_client(0); }

@@ -53,7 +53,7 @@ class Routing : public ::testing::Test {
   }
   static void TearDownTestSuite() { tb_.reset(); }
   void TearDown() override {
-    if (HasFailure()) std::cerr << "broker log:\n" << tb_->broker_log_tail();
+    if (HasFailure()) std::cerr << tb_->diagnostics();
   }
   static std::unique_ptr<Testbed> tb_;
 };
@@ -96,7 +96,7 @@ TEST_F(Routing, SuspendedSessionWinsForEverySource) {
 class RoutingFailover : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (HasFailure() && tb_) std::cerr << "broker log:\n" << tb_->broker_log_tail();
+    if (HasFailure() && tb_) std::cerr << tb_->diagnostics();
   }
   std::unique_ptr<Testbed> tb_;
 };
