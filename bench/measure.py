@@ -3,13 +3,13 @@
 Paths are interleaved round-robin and the order is rotated every round, so slow drifts of this
 shared VM (other jobs, thermal, page cache) spread over all paths instead of biasing one.
 """
-import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
 
+import machine
+from clients import ClientRunner, self_cpu
 from paths import Path
 from testbed import Testbed
 
@@ -18,66 +18,9 @@ DIRECTIONS = ["up", "down"]
 GIB = 1 << 30
 
 
-def load1() -> float:
-    """The 1-minute load average: other work on this shared VM shows up here."""
-    return float(open("/proc/loadavg").read().split()[0])
-
-
-def busy_fraction(interval: float = 2.0) -> float:
-    """Share of all CPUs busy (not idle or iowait) over the next interval seconds."""
-    def sample():
-        v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
-        return sum(v), v[3] + v[4]
-    total0, idle0 = sample()
-    time.sleep(interval)
-    total1, idle1 = sample()
-    return 1 - (idle1 - idle0) / max(1, total1 - total0)
-
-
-def wait_quiet(max_wait: float, threshold: float = 0.25, log=print) -> float:
-    """Waits up to max_wait seconds for the machine to be mostly idle; returns the last busy share."""
-    deadline = time.monotonic() + max_wait
-    busy = busy_fraction()
-    while busy > threshold and time.monotonic() < deadline:
-        log(f"  machine {busy:.0%} busy, waiting for < {threshold:.0%}")
-        busy = busy_fraction(10)
-    return busy
-
-
 def rotate(items, k):
     k %= len(items)
     return items[k:] + items[:k]
-
-
-class ClientRunner:
-    """Runs one client command at a time, in a session of its own so kill() can end its pipeline."""
-
-    def __init__(self):
-        self.current = None
-
-    def run(self, argv, stdout=subprocess.DEVNULL, timeout=600):
-        self.current = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout,
-                                        stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            out, err = self.current.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise RuntimeError(f"timed out after {timeout} s: {shlex.join(argv)}")
-        code, self.current = self.current.returncode, None
-        if code != 0:
-            raise RuntimeError(f"exit {code}: {shlex.join(argv)}\n{err.decode(errors='replace')}")
-        return out
-
-    def timed(self, argv, timeout=600) -> float:
-        t0 = time.perf_counter()
-        self.run(argv, timeout=timeout)
-        return time.perf_counter() - t0
-
-    def kill(self):
-        if self.current and self.current.poll() is None:
-            os.killpg(self.current.pid, signal.SIGKILL)
-            self.current.wait()
-        self.current = None
 
 
 def shell(argv_left, remote, pipe_in=None, pipe_out=None):
@@ -133,19 +76,26 @@ def throughput(tb: Testbed, runner: ClientRunner, paths, rounds: int, size: int,
                     if path.middle:
                         trees["middle"] = tb.servers[path.middle]
                     before = {k: t.cpu_seconds() for k, t in trees.items()}
-                    wall = runner.timed(transfer_argv(path, cipher, direction, size))
+                    t0, busy0, self0 = time.perf_counter(), machine.busy_seconds(), self_cpu()
+                    wall, client = runner.timed(transfer_argv(path, cipher, direction, size))
                     settle(tb)  # per-connection processes gone: their CPU is in their parents
                     cpu = {k: t.cpu_seconds() - before[k] for k, t in trees.items()}
+                    # CPU the machine spent on anything but this transfer: other users of the VM.
+                    ours = client + self_cpu() - self0 + sum(cpu.values())
+                    other = (machine.busy_seconds() - busy0 - ours) / (time.perf_counter() - t0)
+                    per_gib = GIB / size
                     s = {"figure": "throughput", "round": rnd, "path": path.name,
                          "cipher": cipher or "default", "direction": direction, "bytes": size,
                          "wall_s": wall, "mb_s": size / 1e6 / wall,
-                         "middle_cpu_s_per_gib": cpu["middle"] * GIB / size if path.middle else None,
-                         "backend_cpu_s_per_gib": cpu["backend"] * GIB / size}
-                    s["load1"] = load1()
+                         "middle_cpu_s_per_gib": cpu["middle"] * per_gib if path.middle else None,
+                         "backend_cpu_s_per_gib": cpu["backend"] * per_gib,
+                         "client_cpu_s_per_gib": client * per_gib,
+                         "other_cpus": max(0.0, other)}
                     samples.append(s)
                     log(f"  round {rnd + 1}/{rounds} {s['cipher']:>22} {direction:>4} {path.name:>8}: "
                         f"{s['mb_s']:7.1f} MB/s" +
-                        (f", {path.middle} {s['middle_cpu_s_per_gib']:.2f} s/GiB" if path.middle else ""))
+                        (f", {path.middle} {s['middle_cpu_s_per_gib']:.2f} s/GiB" if path.middle else "") +
+                        f", other work {s['other_cpus']:.2f} CPUs")
     return samples
 
 
@@ -157,10 +107,10 @@ def setup_time(tb: Testbed, runner: ClientRunner, paths, n: int, warmup: int = 2
     before = {m: t.cpu_seconds() for m, t in middles.items()}
     for i in range(-warmup, n):
         for path in rotate(paths, i):
-            wall = runner.timed(shell(path.argv(None), "true"), timeout=60)
+            wall, client = runner.timed(shell(path.argv(None), "true"), timeout=60)
             if i >= 0:
                 samples.append({"figure": "setup", "round": i, "path": path.name, "wall_ms": wall * 1e3,
-                                "load1": load1()})
+                                "client_cpu_ms": client * 1e3})
         if i >= 0 and (i + 1) % 5 == 0:
             log(f"  {i + 1}/{n} rounds")
     settle(tb)

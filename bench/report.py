@@ -1,5 +1,6 @@
 """Summary statistics and the printed (Markdown) tables."""
 import math
+import os
 import statistics
 
 BASES = ["jump", "haproxy", "direct"]  # the broker is compared with each of these
@@ -47,7 +48,7 @@ def _test_name(cipher, direction):
 
 def throughput_tables(samples):
     tp = [s for s in samples if s["figure"] == "throughput"]
-    mbs, cpu, backend = [], [], []
+    mbs, cpu, backend, client = [], [], [], []
     for cipher, direction in TESTS:
         name = _test_name(cipher, direction)
         series = {p: _by_round(tp, "mb_s", path=p, cipher=cipher, direction=direction) for p in TP_PATHS}
@@ -57,9 +58,11 @@ def throughput_tables(samples):
                for p, _ in MIDDLES}
         cpu.append([name] + [spread(list(mid[p].values()), 2) for p, _ in MIDDLES] +
                    [spread(_ratios(mid["broker"], mid[b]), 2) for b in ("jump", "haproxy")])
-        back = [list(_by_round(tp, "backend_cpu_s_per_gib", path=p, cipher=cipher,
-                               direction=direction).values()) for p in TP_PATHS]
-        backend.append([name] + [spread(b, 2) for b in back])
+        for rows, key in ((backend, "backend_cpu_s_per_gib"), (client, "client_cpu_s_per_gib")):
+            rows.append([name] + [spread(list(_by_round(tp, key, path=p, cipher=cipher,
+                                                        direction=direction).values()), 2)
+                                  for p in TP_PATHS])
+    other = [s["other_cpus"] for s in tp]
     ratio_heads = [f"broker/{b}" for b in BASES]
     return "\n\n".join([
         "### 1. Bulk throughput, MB/s (10^6 B/s), median (min–max) over rounds; ratios per round\n\n" +
@@ -68,6 +71,10 @@ def throughput_tables(samples):
         table(["test"] + [label for _, label in MIDDLES] + ["broker/jump", "broker/haproxy"], cpu),
         "### 2b. Backend sshd CPU, s per GiB, by path (the same work on every path)\n\n" +
         table(["test"] + TP_PATHS, backend),
+        "### 2c. Client CPU (ssh, its `ssh -W`, sshpass, head/cat), s per GiB, by path\n\n" +
+        table(["test"] + TP_PATHS, client),
+        f"Other work on the machine during the transfers: median {statistics.median(other):.2f} CPUs, "
+        f"max {max(other):.2f} (of {os.cpu_count()}); a busy VM lowers MB/s more than s/GiB.",
     ])
 
 
@@ -79,8 +86,9 @@ def setup_table(samples, middle_cpu_ms):
     for p in paths:
         xs = list(series[p].values())
         cpu = middle_cpu_ms.get(p)
+        client = statistics.median(s["client_cpu_ms"] for s in st if s["path"] == p)
         rows.append([p, f"{statistics.median(xs):.0f}", f"{p90(xs):.0f}", f"{min(xs):.0f}–{max(xs):.0f}",
-                     f"{cpu:.1f}" if cpu is not None else "–"])
+                     f"{cpu:.1f}" if cpu is not None else "–", f"{client:.0f}"])
     ratio_rows = []
     for b in BASES + ["direct-pw"]:
         if b in series and "broker" in series:
@@ -90,5 +98,5 @@ def setup_table(samples, middle_cpu_ms):
     n = max(len(v) for v in series.values())
     return ("### 3. `ssh … true` setup time, ms (KexAlgorithms=curve25519-sha256), "
             f"N={n} per path, interleaved\n\n" +
-            table(["path", "median", "p90", "min–max", "middle CPU ms/conn"], rows) + "\n\n" +
+            table(["path", "median", "p90", "min–max", "middle CPU ms/conn", "client CPU ms"], rows) + "\n\n" +
             table(["ratio", "of medians", "of p90s", "per round: median (min–max)"], ratio_rows))
