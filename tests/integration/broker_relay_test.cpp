@@ -25,7 +25,10 @@ void PrintTo(Target t, std::ostream* os) { *os << (t == Target::Broker ? "broker
 class Relay : public ::testing::TestWithParam<Target> {
  protected:
   static void SetUpTestSuite() { tb_ = std::make_unique<Testbed>(TestbedOptions{.backends = 1}); }
-  static void TearDownTestSuite() { tb_.reset(); }
+  static void TearDownTestSuite() {
+    big_file_.clear();
+    tb_.reset();
+  }
 
   void TearDown() override {
     if (HasFailure() && GetParam() == Target::Broker) std::cerr << tb_->diagnostics();
@@ -38,14 +41,14 @@ class Relay : public ::testing::TestWithParam<Target> {
     return client().run("xjalice", alice_pw(), command, options);
   }
 
-  // 100 MiB of random data, made once per run, readable by the test users, and its SHA-256.
+  // 100 MiB of random data, made once per suite run and readable by the test users.
   static const std::string& big_file() {
-    static const std::string path = [] {
+    if (big_file_.empty()) {
       std::string p = tb_->dir().file("big.bin");
       shell("head -c 100M /dev/urandom > '" + p + "' && chmod 644 '" + p + "'");
-      return p;
-    }();
-    return path;
+      big_file_ = p;
+    }
+    return big_file_;
   }
   static std::string sha256_of(const std::string& path) {
     std::string out = shell("sha256sum < '" + path + "'");
@@ -53,8 +56,10 @@ class Relay : public ::testing::TestWithParam<Target> {
   }
 
   static std::unique_ptr<Testbed> tb_;
+  static std::string big_file_;
 };
 std::unique_ptr<Testbed> Relay::tb_;
+std::string Relay::big_file_;
 
 TEST_P(Relay, ExecExitCodes) {
   for (int code : {0, 3, 42}) {

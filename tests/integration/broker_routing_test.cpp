@@ -120,6 +120,20 @@ TEST_F(RoutingFailover, PlacementKeepsUserOnOneServer) {
   for (const auto& source : sources(3, 12)) EXPECT_EQ(landing(*tb_, "xjalice", source), first) << source;
 }
 
+TEST_F(RoutingFailover, SessionRowSurvivesBrokerRestart) {
+  tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
+  std::string hashed = landing(*tb_, "xjalice", "127.0.0.2");
+  ASSERT_TRUE(hashed == "b1" || hashed == "b2") << hashed;
+  std::string other = hashed == "b1" ? "b2" : "b1";
+  {
+    SessionStore store(tb_->broker().state_db());
+    const std::int64_t now = std::time(nullptr);
+    store.replace_sessions(other, {SessionRecord{"xjalice-51-1_stRxterm_dp24", "xjalice", 'S', 51, now, now}});
+  }
+  tb_->broker().restart();
+  EXPECT_EQ(landing(*tb_, "xjalice", "127.0.0.2"), other);
+}
+
 TEST_F(RoutingFailover, HostKeyMismatchIsRefused) {
   TempDir other_key("xj-wrongkey");
   shell("ssh-keygen -q -t ed25519 -N '' -f '" + other_key.file("k") + "'");
