@@ -70,11 +70,16 @@ ssh_banner() {
     [[ $line == SSH-2.0-* ]] ) 2>/dev/null
 }
 
+# checkpoint: called between steps and on every round of a wait; the caller overrides it to act
+# on signals it only recorded (see scripts/demo).
+checkpoint() { :; }
+
 # wait_ssh PORT PID -> 0 once PID itself listens on PORT and answers with an SSH banner (the port
 # may have been taken by someone else meanwhile), 1 if PID exited, 2 after 20 s.
 wait_ssh() {
   local port=$1 pid=$2 deadline=$((SECONDS + 20))
   while ((SECONDS < deadline)); do
+    checkpoint
     alive "$pid" || return 1
     if ssh_banner "$port" && port_listeners "$port" | grep -q "pid=$pid,"; then return 0; fi
     sleep 0.05
@@ -87,6 +92,12 @@ register() {
   local start
   start=$(start_time "$2") || start=0
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$start" "$3" "$4" "$5" >>"$DEMO_DIR/components"
+}
+
+# unregister PID: drops the line of a process that was stopped before it became ready.
+unregister() {
+  local f=$DEMO_DIR/components
+  awk -F'\t' -v pid="$1" '$2 != pid' "$f" >"$f.new" && mv "$f.new" "$f"
 }
 
 # read_components -> fills the array COMPONENTS with the registry lines, oldest first.

@@ -4,7 +4,8 @@
 # demo-common.sh; expects REPO, DEMO_DIR, BROKER_BIN and BROKER_PORT.
 #
 # Each start_* function leaves its process registered (see demo-common.sh) and ready, or fails
-# with the tail of its log. Every process runs in its own session (setsid) so a Ctrl-C in the
+# with the tail of its log. A process is registered right after it is started, before waiting
+# for it, so that a stop requested meanwhile finds it. Every process runs in its own session (setsid) so a Ctrl-C in the
 # terminal reaches only scripts/demo, which then stops them in order.
 
 LDAP_BASE="dc=example,dc=org"
@@ -83,14 +84,15 @@ start_sshd() {
     # sshd re-executes itself for each connection, so the binary and config need absolute paths.
     setsid /usr/sbin/sshd -D -e -f "$dir/sshd_config" </dev/null >>"$dir/sshd.log" 2>&1 &
     pid=$!
+    register "$name" "$pid" "$port" "sshd -D -e -f $dir/sshd_config" "$dir/sshd.log"
     rc=0; wait_ssh "$port" "$pid" || rc=$?
     if ((rc == 0)); then
-      register "$name" "$pid" "$port" "sshd -D -e -f $dir/sshd_config" "$dir/sshd.log"
       HOST_PORT[$name]=$port
       return 0
     fi
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    unregister "$pid"
     if ((attempt == 3)) || ! grep -q 'Address already in use' "$dir/sshd.log"; then break; fi
     port=$(pick_port)
   done
@@ -180,15 +182,16 @@ start_broker() {
   port_free "$BROKER_PORT" || broker_port_busy
   setsid "$BROKER_BIN" --config "$config" </dev/null >>"$log" 2>&1 &
   pid=$!
+  register broker "$pid" "$BROKER_PORT" "--config $config" "$log"
   wait_ssh "$BROKER_PORT" "$pid" || rc=$?
   if ((rc != 0)); then
     if ((rc == 2)); then kill -TERM "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
+    unregister "$pid"
     tail -n 20 "$log" >&2
     port_free "$BROKER_PORT" || broker_port_busy
     die "x2gojump-broker did not start (log: $log)"
   fi
-  register broker "$pid" "$BROKER_PORT" "--config $config" "$log"
   # A known_hosts file for the demo, so ssh verifies the broker without touching ~/.ssh.
   local pub; read -r -a pub <"$dir/ssh_host_ed25519_key.pub"
   printf '[127.0.0.1]:%s %s %s\n' "$BROKER_PORT" "${pub[0]}" "${pub[1]}" >"$DEMO_DIR/known_hosts"
