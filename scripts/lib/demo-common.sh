@@ -107,38 +107,55 @@ read_components() {
   return 0
 }
 
-# stop_process NAME PID START MATCH: SIGTERM, SIGKILL after 5 s. Direct children are stopped too
-# (sshd's per-connection processes); a process that is no longer ours is left alone.
-stop_process() {
-  local name=$1 pid=$2 start=$3 match=$4 i c
-  is_ours "$pid" "$start" "$match" || return 0
-  local -a kids=()
-  for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do kids+=("$c:$(start_time "$c" || true)"); done
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.05; done
-  if alive "$pid"; then
-    warn "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true  # reaps it when it is our own child
-  for c in "${kids[@]}"; do
-    alive "${c%%:*}" && [[ $(start_time "${c%%:*}") == "${c#*:}" ]] && { kill -TERM "${c%%:*}" 2>/dev/null || true; }
+# same_process PID:START -> true if that process still runs.
+same_process() {
+  alive "${1%%:*}" && [[ $(start_time "${1%%:*}") == "${1#*:}" ]]
+}
+
+# descendants PID -> "PID:START" of every process below PID, one a line.
+descendants() {
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    printf '%s:%s\n' "$c" "$(start_time "$c" || true)"
+    descendants "$c"
   done
-  return 0
+}
+
+# stop_pids PID:START...: SIGTERM, SIGKILL to what is left after 5 s.
+stop_pids() {
+  local i p left
+  for p in "$@"; do same_process "$p" && { kill -TERM "${p%%:*}" 2>/dev/null || true; }; done
+  for ((i = 0; i < 100; i++)); do
+    left=()
+    for p in "$@"; do same_process "$p" && left+=("$p"); done
+    ((${#left[@]})) || return 0
+    sleep 0.05
+  done
+  warn "pids ${left[*]%%:*} ignored SIGTERM; sending SIGKILL"
+  for p in "${left[@]}"; do kill -KILL "${p%%:*}" 2>/dev/null || true; done
 }
 
 # stop_all: stops every registered process, newest first (the broker before its backends and
-# before slapd, so clients see a closed connection rather than failing logins).
+# before slapd, so clients see a closed connection rather than failing logins), then whatever
+# they had started. A process that is no longer the registered one is left alone.
 stop_all() {
   local i name pid start port match log
+  local -a tree=()
   read_components
+  # Collected first: once the broker is gone, a backend's session processes exit and their
+  # children (a command run without a terminal gets no SIGHUP) are re-parented out of reach.
+  for ((i = 0; i < ${#COMPONENTS[@]}; i++)); do
+    IFS=$'\t' read -r name pid start port match log <<<"${COMPONENTS[i]}"
+    is_ours "$pid" "$start" "$match" && mapfile -t -O "${#tree[@]}" tree < <(descendants "$pid")
+  done
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     IFS=$'\t' read -r name pid start port match log <<<"${COMPONENTS[i]}"
     if is_ours "$pid" "$start" "$match"; then
       say "stopping $name (pid $pid)"
-      stop_process "$name" "$pid" "$start" "$match"
+      stop_pids "$pid:$start"
     fi
   done
+  if ((${#tree[@]})); then stop_pids "${tree[@]}"; fi
 }
 
 # any_alive -> true if at least one registered process still runs.

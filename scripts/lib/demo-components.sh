@@ -84,6 +84,7 @@ start_sshd() {
     # sshd re-executes itself for each connection, so the binary and config need absolute paths.
     setsid /usr/sbin/sshd -D -e -f "$dir/sshd_config" </dev/null >>"$dir/sshd.log" 2>&1 &
     pid=$!
+    disown "$pid"  # bash still reaps it, but stays quiet when it dies; the watcher reports that
     register "$name" "$pid" "$port" "sshd -D -e -f $dir/sshd_config" "$dir/sshd.log"
     rc=0; wait_ssh "$port" "$pid" || rc=$?
     if ((rc == 0)); then
@@ -91,7 +92,6 @@ start_sshd() {
       return 0
     fi
     kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
     unregister "$pid"
     if ((attempt == 3)) || ! grep -q 'Address already in use' "$dir/sshd.log"; then break; fi
     port=$(pick_port)
@@ -182,11 +182,11 @@ start_broker() {
   port_free "$BROKER_PORT" || broker_port_busy
   setsid "$BROKER_BIN" --config "$config" </dev/null >>"$log" 2>&1 &
   pid=$!
+  disown "$pid"
   register broker "$pid" "$BROKER_PORT" "--config $config" "$log"
   wait_ssh "$BROKER_PORT" "$pid" || rc=$?
   if ((rc != 0)); then
     if ((rc == 2)); then kill -TERM "$pid" 2>/dev/null || true; fi
-    wait "$pid" 2>/dev/null || true
     unregister "$pid"
     tail -n 20 "$log" >&2
     port_free "$BROKER_PORT" || broker_port_busy
