@@ -7,8 +7,9 @@
 # START is the process start time (/proc/PID/stat field 22) and MATCH a string its command line
 # contains; together with the PID they identify the process even after the PID was reused.
 
-say()  { printf 'demo: %s\n' "$*"; }
-warn() { printf 'demo: %s\n' "$*" >&2; }
+# Messages never fail: after a hang-up the terminal is gone, and stopping must go on regardless.
+say()  { printf 'demo: %s\n' "$*" 2>/dev/null || true; }
+warn() { printf 'demo: %s\n' "$*" >&2 2>/dev/null || true; }
 die()  { warn "$*"; exit 1; }
 
 # proc_fields PID -> fields 3.. of /proc/PID/stat (state first). The command name in field 2 may
