@@ -50,6 +50,7 @@ struct ChannelBridge::ChannelPair {
   bool back_eof_sent = false;
 
   bool has_exit_status = false;
+  bool exit_sent = false;
   int exit_status = 0;
   std::string exit_signal;  // empty = none
   bool exit_core = false;
@@ -579,7 +580,12 @@ bool ChannelBridge::move_pair(ChannelPair& pair) {
                      counters_.bytes_to_client);
     progress |= pipe(pair.back, pair.front, true, pair.down_err_readable, pair.down_err_rest,
                      counters_.bytes_to_client);
-    if (pair.down_rest.empty() && pair.down_err_rest.empty() && ssh_channel_is_eof(pair.back)) {
+    progress |= send_exit(pair);
+    // A session's EOF waits for its exit-status, as sshd's effectively does: OpenSSH clients
+    // close the channel once they have seen EOF, and would miss a later exit-status.
+    bool exit_known = pair.kind != kSession || pair.exit_sent || pair.back_closed;
+    if (exit_known && pair.down_rest.empty() && pair.down_err_rest.empty() &&
+        ssh_channel_is_eof(pair.back)) {
       ssh_channel_send_eof(pair.front);
       pair.front_eof_sent = true;
       progress = true;
@@ -597,8 +603,23 @@ bool ChannelBridge::move_pair(ChannelPair& pair) {
   return progress;
 }
 
+// exit-status goes to the client as soon as the output that preceded it has been delivered.
+bool ChannelBridge::send_exit(ChannelPair& pair) {
+  if (pair.exit_sent || pair.front_closed) return false;
+  if (!pair.has_exit_status && pair.exit_signal.empty()) return false;
+  bool drained = !pair.down_readable && !pair.down_err_readable && pair.down_rest.empty() &&
+                 pair.down_err_rest.empty();
+  if (!drained) return false;
+  if (pair.has_exit_status) ssh_channel_request_send_exit_status(pair.front, pair.exit_status);
+  if (!pair.exit_signal.empty()) {
+    ssh_channel_request_send_exit_signal(pair.front, pair.exit_signal.c_str(), pair.exit_core,
+                                         pair.exit_errmsg.c_str(), "");
+  }
+  pair.exit_sent = true;
+  return true;
+}
+
 // A pair ends when either side has closed and everything owed to the other side was delivered.
-// exit-status and exit-signal go to the client before its CLOSE, as OpenSSH does.
 bool ChannelBridge::finish_pair(ChannelPair& pair) {
   if (pair.pending_requests > 0) return false;
   if (pair.front_closed) {
@@ -609,11 +630,7 @@ bool ChannelBridge::finish_pair(ChannelPair& pair) {
     return true;
   }
   if (pair.back_closed && pair.front_eof_sent) {
-    if (pair.has_exit_status) ssh_channel_request_send_exit_status(pair.front, pair.exit_status);
-    if (!pair.exit_signal.empty()) {
-      ssh_channel_request_send_exit_signal(pair.front, pair.exit_signal.c_str(), pair.exit_core,
-                                           pair.exit_errmsg.c_str(), "");
-    }
+    send_exit(pair);
     ssh_channel_close(pair.front);
     return true;
   }

@@ -65,6 +65,7 @@ class ChannelBridge {
   bool move_data();
   bool move_pair(ChannelPair& pair);
   bool finish_pair(ChannelPair& pair);
+  bool send_exit(ChannelPair& pair);
   bool pipe(ssh_channel src, ssh_channel dst, bool is_stderr, bool& readable, std::string& rest,
             std::uint64_t& counter);
   void push_op(std::unique_ptr<Op> op);
