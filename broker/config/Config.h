@@ -40,6 +40,28 @@ struct ServerConfig {
   std::uint16_t port = 22;
   double weight = 1.0;     // > 0
   std::string host_key;    // optional pin, OpenSSH public key line "ssh-ed25519 AAAA... [comment]"
+  std::string agent_token; // read from agent_token_file; empty = no agent may report; never logged
+  int max_users = 0;       // users with sessions at which the server takes no new placements; 0 = no limit
+};
+
+// The HTTP(S) listener agents push snapshots to ([agent_api]).
+struct AgentApiConfig {
+  std::vector<ListenAddress> listen;  // empty = the API is disabled
+  std::string tls_cert_file;          // PEM; required unless allow_plain_http
+  std::string tls_key_file;
+  bool allow_plain_http = false;      // only for loopback tests and trusted networks
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{5000};
+};
+
+// Server health ([health]): agent heartbeats plus the broker's own SSH-banner probes.
+struct HealthConfig {
+  std::chrono::seconds heartbeat_interval{5};  // the agents' heartbeat period
+  int stale_after_intervals = 3;               // missed heartbeats before a server is stale
+  std::chrono::seconds probe_interval{5};
+  std::chrono::milliseconds probe_timeout{2000};
+  int down_after_failures = 2;                 // consecutive failed probes before down
+  std::chrono::seconds failure_penalty{180};   // deprioritised after a backend connect/login failure
 };
 
 struct LimitsConfig {
@@ -67,6 +89,8 @@ struct BrokerConfig {
   LdapConfig ldap;
   std::vector<ServerConfig> servers;
   LimitsConfig limits;
+  AgentApiConfig agent_api;
+  HealthConfig health;
 };
 
 struct ConfigError {

@@ -33,6 +33,8 @@ struct ServerState {
   double weight = 1.0;  // > 0; relative share of fallback placements
   ServerHealth health = ServerHealth::Up;
   double load = 0.0;    // agent-reported load (e.g. load average per CPU); 0 when unknown
+  bool full = false;           // at max_users: no new placements, sessions still resumable
+  bool deprioritised = false;  // a recent backend failure: ranked after the others in each class
 };
 
 struct UserSession {

@@ -70,6 +70,18 @@ class SessionStore {
   // Sets or replaces the user's placement. StoreError if server is unknown.
   void record_placement(std::string_view user, std::string_view server, std::int64_t expires_at);
 
+  // Applies an agent snapshot of server in one transaction if sequence is greater than the last
+  // applied one: replaces its sessions, sets load and last_report. Returns false (and changes
+  // nothing) for a stale or replayed sequence. Throws StoreError for an unknown server.
+  bool apply_snapshot(std::string_view server, std::uint64_t sequence,
+                      const std::vector<SessionRecord>& sessions, double load, std::int64_t reported_at);
+
+  // Unix seconds of the server's last applied report, if any.
+  std::optional<std::int64_t> last_report(std::string_view server);
+
+  // Distinct users with a session (R or S) per server; servers without sessions are absent.
+  std::vector<std::pair<std::string, int>> users_per_server();
+
   // Host key learned for a server without a configured pin ("ssh-ed25519 AAAA..."), if any.
   std::optional<std::string> learned_host_key(std::string_view server);
   // First key wins (trust on first use): storing the same key again is a no-op; StoreError if a
