@@ -227,8 +227,7 @@ ChannelBridge::ChannelBridge(ssh_session front, ssh_session back, ssh_event even
       back_(back),
       event_(event),
       chunk_bytes_(chunk_bytes),
-      log_prefix_(std::move(log_prefix)),
-      scratch_(chunk_bytes) {
+      log_prefix_(std::move(log_prefix)) {
   ssh_callbacks_init(&back_callbacks_);
   back_callbacks_.userdata = this;
   back_callbacks_.channel_open_request_auth_agent_function = &ChannelBridge::on_backend_agent_open;
@@ -243,6 +242,11 @@ ChannelBridge::~ChannelBridge() {
     ssh_remove_channel_callbacks(pair->back, &pair->back_cb);
   }
   back_callbacks_.channel_open_request_auth_agent_function = nullptr;
+}
+
+bool ChannelBridge::stuck(std::chrono::steady_clock::time_point now,
+                          std::chrono::steady_clock::duration limit) const {
+  return !ops_.empty() && now - head_since_ > limit;
 }
 
 bool ChannelBridge::pump() {
@@ -342,6 +346,7 @@ ssh_channel ChannelBridge::on_backend_agent_open(ssh_session, void* userdata) {
 }
 
 void ChannelBridge::push_op(std::unique_ptr<Op> op) {
+  if (ops_.empty()) head_since_ = std::chrono::steady_clock::now();
   if (op->is_global()) {
     ++pending_global_ops_;
     freeze_front();
@@ -371,6 +376,7 @@ bool ChannelBridge::run_ops() {
     if (!op.step(*this)) break;
     bool global = op.is_global();
     ops_.pop_front();
+    head_since_ = std::chrono::steady_clock::now();
     progress = true;
     if (global) {
       --pending_global_ops_;
@@ -557,16 +563,19 @@ bool ChannelBridge::pipe(ssh_channel src, ssh_channel dst, bool is_stderr, bool&
     if (!readable) break;
     std::uint32_t window = ssh_channel_window_size(dst);
     if (window == 0) break;
-    std::size_t want = std::min<std::size_t>(scratch_.size(), window);
-    int n = ssh_channel_read_nonblocking(src, scratch_.data(), want, is_stderr);
+    // One buffer per event-loop thread, not per connection: idle connections cost no buffer.
+    thread_local std::vector<char> scratch;
+    if (scratch.size() < chunk_bytes_) scratch.resize(chunk_bytes_);
+    std::size_t want = std::min<std::size_t>(chunk_bytes_, window);
+    int n = ssh_channel_read_nonblocking(src, scratch.data(), want, is_stderr);
     if (n <= 0) {  // 0: nothing buffered; SSH_EOF/SSH_ERROR: seen through is_eof / session state
       readable = false;
       break;
     }
-    int written = is_stderr ? ssh_channel_write_stderr(dst, scratch_.data(), n)
-                            : ssh_channel_write(dst, scratch_.data(), n);
+    int written = is_stderr ? ssh_channel_write_stderr(dst, scratch.data(), n)
+                            : ssh_channel_write(dst, scratch.data(), n);
     if (written < 0) break;
-    if (written < n) rest.assign(scratch_.data() + written, n - written);  // rekey in progress
+    if (written < n) rest.assign(scratch.data() + written, n - written);  // rekey in progress
     counter += written;
     progress = true;
   }

@@ -9,6 +9,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -39,6 +40,10 @@ class ChannelBridge {
   // Takes queued messages, advances pending requests and moves data. Returns true if anything
   // changed, so the caller polls again before waiting for the sockets.
   bool pump();
+
+  // True if the request at the head of the queue has waited for an answer longer than limit: a
+  // peer that stopped answering would otherwise hold every later request forever.
+  bool stuck(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration limit) const;
 
   // True while the client's socket must not be read (a global request is pending; see .cpp).
   bool front_frozen() const { return frozen_; }
@@ -80,7 +85,7 @@ class ChannelBridge {
   ssh_event event_;
   std::size_t chunk_bytes_;
   std::string log_prefix_;
-  std::vector<char> scratch_;
+  std::chrono::steady_clock::time_point head_since_;
   bool frozen_ = false;
   bool agent_requested_ = false;
   int pending_global_ops_ = 0;

@@ -41,7 +41,7 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
       front_watch_(io),
       back_watch_(io),
       grace_timer_(io),
-      keepalive_timer_(io) {
+      tick_timer_(io) {
   ++context_.active;
   if (ssh_bind_accept_fd(bind, front_.get(), fd) != SSH_OK) {
     spdlog::warn("{} cannot set up session: {}", log_prefix_, ssh_get_error(bind));
@@ -338,21 +338,33 @@ void Connection::accept_login() {
   release_unauthenticated_slot();
   bridge_ = std::make_unique<ChannelBridge>(front_.get(), back_.get(), event_.get(),
                                             config().limits.channel_buffer_bytes, log_prefix_);
-  schedule_keepalive();
+  last_keepalive_ = std::chrono::steady_clock::now();
+  schedule_tick();
 }
 
+// Every few seconds while relaying: a queued request the backend or client stopped answering ends
+// the connection (its replies could never be ordered again), and every keepalive_interval an
 // SSH_MSG_IGNORE keeps NATs and load balancers from dropping idle NX sessions; dead peers are found
 // by TCP keepalive. (A keepalive global request would collide with relayed tcpip-forwards.)
-void Connection::schedule_keepalive() {
-  auto interval = config().limits.keepalive_interval;
-  if (interval.count() <= 0) return;
-  keepalive_timer_.expires_after(interval);
-  keepalive_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+void Connection::schedule_tick() {
+  constexpr auto kTick = std::chrono::seconds(5);
+  tick_timer_.expires_after(kTick);
+  tick_timer_.async_wait([self = shared_from_this(), kTick](const boost::system::error_code& ec) {
     if (ec || self->state_ != State::Relaying) return;
-    ssh_send_ignore(self->front_.get(), "");
-    ssh_send_ignore(self->back_.get(), "");
+    auto now = std::chrono::steady_clock::now();
+    const LimitsConfig& limits = self->config().limits;
+    if (self->bridge_->stuck(now, limits.backend_auth_timeout)) {
+      self->close("a request got no answer within the backend timeout");
+      return;
+    }
+    auto keepalive = limits.keepalive_interval;
+    if (keepalive.count() > 0 && now - self->last_keepalive_ >= keepalive) {
+      self->last_keepalive_ = now;
+      ssh_send_ignore(self->front_.get(), "");
+      ssh_send_ignore(self->back_.get(), "");
+    }
     self->process();
-    self->schedule_keepalive();
+    self->schedule_tick();
   });
 }
 
@@ -368,7 +380,7 @@ void Connection::close(const std::string& reason) {
   bool relayed = state_ == State::Relaying;
   state_ = State::Closed;
   grace_timer_.cancel();
-  keepalive_timer_.cancel();
+  tick_timer_.cancel();
   stop_watching(front_watch_);
   stop_watching(back_watch_);
   backend_login_.reset();

@@ -61,7 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool step_backend();
   void refuse(const std::string& banner, const std::string& reason);
   void accept_login();
-  void schedule_keepalive();
+  void schedule_tick();
 
   void close(const std::string& reason);
   void release_unauthenticated_slot();
@@ -81,7 +81,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Watch front_watch_;
   Watch back_watch_;
   boost::asio::steady_timer grace_timer_;
-  boost::asio::steady_timer keepalive_timer_;
+  boost::asio::steady_timer tick_timer_;
+  std::chrono::steady_clock::time_point last_keepalive_;
 
   // Authentication in progress: the client's request is held unanswered until the backend agreed.
   MessagePtr pending_auth_;
