@@ -7,34 +7,13 @@ namespace x2gojump::config_detail {
 namespace {
 
 void read_listen(TableReader& broker, BrokerConfig* config) {
-  auto entries = broker.strings("listen");
-  if (!entries) return;
-  if (entries->empty()) {
+  auto listen = read_listen_addresses(broker, "listen");
+  if (!listen) return;
+  if (listen->empty()) {
     broker.error(broker.line(), "listen", "must not be empty");
     return;
   }
-  std::vector<ListenAddress> listen;
-  bool ok = true;
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const auto& entry = (*entries)[i];
-    std::string key = "listen[" + std::to_string(i) + "]";
-    ListenAddress address;
-    if (auto error = parse_listen_address(entry.value, &address); !error.empty()) {
-      broker.error(entry.line, key, error);
-      ok = false;
-      continue;
-    }
-    bool duplicate = std::any_of(listen.begin(), listen.end(), [&](const ListenAddress& other) {
-      return other.host == address.host && other.port == address.port;
-    });
-    if (duplicate) {
-      broker.error(entry.line, key, "duplicate listen address \"" + entry.value + "\"");
-      ok = false;
-      continue;
-    }
-    listen.push_back(std::move(address));
-  }
-  if (ok) config->listen = std::move(listen);
+  config->listen = std::move(*listen);
 }
 
 void read_host_keys(TableReader& broker, BrokerConfig* config) {
@@ -51,6 +30,35 @@ void read_host_keys(TableReader& broker, BrokerConfig* config) {
 }
 
 }  // namespace
+
+std::optional<std::vector<ListenAddress>> read_listen_addresses(TableReader& table,
+                                                                std::string_view key) {
+  auto entries = table.strings(key);
+  if (!entries) return std::nullopt;
+  std::vector<ListenAddress> listen;
+  bool ok = true;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const auto& entry = (*entries)[i];
+    std::string element = std::string(key) + "[" + std::to_string(i) + "]";
+    ListenAddress address;
+    if (auto error = parse_listen_address(entry.value, &address); !error.empty()) {
+      table.error(entry.line, element, error);
+      ok = false;
+      continue;
+    }
+    bool duplicate = std::any_of(listen.begin(), listen.end(), [&](const ListenAddress& other) {
+      return other.host == address.host && other.port == address.port;
+    });
+    if (duplicate) {
+      table.error(entry.line, element, "duplicate listen address \"" + entry.value + "\"");
+      ok = false;
+      continue;
+    }
+    listen.push_back(std::move(address));
+  }
+  if (!ok) return std::nullopt;
+  return listen;
+}
 
 void read_broker_section(TableReader& broker, BrokerConfig* config) {
   read_listen(broker, config);

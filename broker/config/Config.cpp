@@ -62,7 +62,18 @@ void read_document(const toml::table& document, const std::filesystem::path& con
     config_detail::read_limits_section(limits, &config->limits);
     limits.report_unknown_keys();
   }
-  config_detail::read_server_list(root.node("server"), root.line(), errors, &config->servers);
+  if (const toml::table* agent_api_table = section(root, "agent_api", false)) {
+    TableReader agent_api(agent_api_table, "agent_api", errors);
+    config_detail::read_agent_api_section(agent_api, config_dir, &config->agent_api);
+    agent_api.report_unknown_keys();
+  }
+  if (const toml::table* health_table = section(root, "health", false)) {
+    TableReader health(health_table, "health", errors);
+    config_detail::read_health_section(health, &config->health);
+    health.report_unknown_keys();
+  }
+  config_detail::read_server_list(root.node("server"), root.line(), config_dir, errors,
+                                  &config->servers);
   root.report_unknown_keys();
 }
 

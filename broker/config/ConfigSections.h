@@ -2,6 +2,9 @@
 // Readers for the sections of broker.toml. Internal to xj_config; each fills its part of *config
 // with what is valid and records every problem through the reader.
 #include <filesystem>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -12,14 +15,27 @@ namespace x2gojump::config_detail {
 
 void read_broker_section(TableReader& broker, BrokerConfig* config);
 
+// An array of "addr:port" strings without duplicates; nullopt (errors reported) if any is bad or
+// the key is absent. Emptiness is the caller's to judge.
+std::optional<std::vector<ListenAddress>> read_listen_addresses(TableReader& table,
+                                                                std::string_view key);
+
+// config_dir resolves relative tls_cert/tls_key paths.
+void read_agent_api_section(TableReader& agent_api, const std::filesystem::path& config_dir,
+                            AgentApiConfig* config);
+
+void read_health_section(TableReader& health, HealthConfig* config);
+
 // config_dir resolves a relative bind_password_file.
 void read_ldap_section(TableReader& ldap, const std::filesystem::path& config_dir,
                        LdapConfig* config);
 
 void read_limits_section(TableReader& limits, LimitsConfig* config);
 
-// servers is the value of the root "server" key, or null when absent.
-void read_server_list(const toml::node* servers, int root_line, ErrorSink* errors,
+// servers is the value of the root "server" key, or null when absent. config_dir resolves a
+// relative agent_token_file.
+void read_server_list(const toml::node* servers, int root_line,
+                      const std::filesystem::path& config_dir, ErrorSink* errors,
                       std::vector<ServerConfig>* config);
 
 }  // namespace x2gojump::config_detail

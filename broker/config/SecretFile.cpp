@@ -11,7 +11,7 @@
 namespace x2gojump::config_detail {
 namespace {
 
-// Secrets are short; a bigger file is a wrong path (a key, a log) rather than a password.
+// Secrets are short; a bigger file is a wrong path (a key, a log) rather than a secret.
 constexpr std::size_t kMaxSecretBytes = 4096;
 
 std::string cannot_read(const std::string& path, int error) {
@@ -43,7 +43,7 @@ std::string read_secret_file(const std::string& path, std::string* secret) {
       if (n < 0) error = cannot_read(path, errno);
       if (n <= 0) break;
       content.append(buffer, static_cast<std::size_t>(n));
-      if (content.size() > kMaxSecretBytes) error = path + " is too large for a password file";
+      if (content.size() > kMaxSecretBytes) error = path + " is too large for a secret file (over 4 KiB)";
     }
   }
   ::close(fd);

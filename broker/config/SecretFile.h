@@ -1,5 +1,5 @@
 #pragma once
-// Reads a secret (password) from a file. Internal to xj_config.
+// Reads a secret (LDAP bind password, agent token) from a file. Internal to xj_config.
 #include <string>
 
 namespace x2gojump::config_detail {

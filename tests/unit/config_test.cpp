@@ -119,6 +119,20 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config.limits.backend_auth_timeout, std::chrono::milliseconds(15000));
   EXPECT_EQ(config.limits.keepalive_interval, std::chrono::seconds(30));
   EXPECT_EQ(config.limits.placement_ttl, std::chrono::seconds(300));
+  EXPECT_TRUE(config.servers[0].agent_token.empty());
+  EXPECT_EQ(config.servers[0].max_users, 0);
+  EXPECT_THAT(config.agent_api.listen, IsEmpty());
+  EXPECT_TRUE(config.agent_api.tls_cert_file.empty());
+  EXPECT_TRUE(config.agent_api.tls_key_file.empty());
+  EXPECT_FALSE(config.agent_api.allow_plain_http);
+  EXPECT_EQ(config.agent_api.max_body_bytes, 1048576u);
+  EXPECT_EQ(config.agent_api.read_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config.health.heartbeat_interval, std::chrono::seconds(5));
+  EXPECT_EQ(config.health.stale_after_intervals, 3);
+  EXPECT_EQ(config.health.probe_interval, std::chrono::seconds(5));
+  EXPECT_EQ(config.health.probe_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(config.health.down_after_failures, 2);
+  EXPECT_EQ(config.health.failure_penalty, std::chrono::seconds(180));
 }
 
 TEST(ConfigTest, FullConfigSetsEveryField) {
@@ -154,12 +168,29 @@ backend_auth_timeout_ms = 9000
 keepalive_interval_s = 0
 placement_ttl_s = 60
 
+[agent_api]
+listen = ["127.0.0.1:8443", "[::1]:8443"]
+tls_cert = "/etc/x2gojump/agent-api.crt"
+tls_key = "/etc/x2gojump/agent-api.key"
+allow_plain_http = false
+max_body_bytes = 2048
+read_timeout_ms = 700
+
+[health]
+heartbeat_interval_s = 10
+stale_after_intervals = 4
+probe_interval_s = 7
+probe_timeout_ms = 900
+down_after_failures = 5
+failure_penalty_s = 0
+
 [[server]]
 name = "a"
 address = "a.example.org"
 port = 2022
 weight = 2.5
 host_key = "ssh-ed25519 )toml") + kEd25519 + R"( comment"
+max_users = 40
 
 [[server]]
 name = "b"
@@ -198,7 +229,24 @@ weight = 3
   EXPECT_EQ(config.limits.backend_auth_timeout, std::chrono::milliseconds(9000));
   EXPECT_EQ(config.limits.keepalive_interval, std::chrono::seconds(0));
   EXPECT_EQ(config.limits.placement_ttl, std::chrono::seconds(60));
+  ASSERT_THAT(config.agent_api.listen, SizeIs(2));
+  EXPECT_EQ(config.agent_api.listen[0].host, "127.0.0.1");
+  EXPECT_EQ(config.agent_api.listen[0].port, 8443);
+  EXPECT_EQ(config.agent_api.listen[1].host, "::1");
+  EXPECT_EQ(config.agent_api.tls_cert_file, "/etc/x2gojump/agent-api.crt");
+  EXPECT_EQ(config.agent_api.tls_key_file, "/etc/x2gojump/agent-api.key");
+  EXPECT_FALSE(config.agent_api.allow_plain_http);
+  EXPECT_EQ(config.agent_api.max_body_bytes, 2048u);
+  EXPECT_EQ(config.agent_api.read_timeout, std::chrono::milliseconds(700));
+  EXPECT_EQ(config.health.heartbeat_interval, std::chrono::seconds(10));
+  EXPECT_EQ(config.health.stale_after_intervals, 4);
+  EXPECT_EQ(config.health.probe_interval, std::chrono::seconds(7));
+  EXPECT_EQ(config.health.probe_timeout, std::chrono::milliseconds(900));
+  EXPECT_EQ(config.health.down_after_failures, 5);
+  EXPECT_EQ(config.health.failure_penalty, std::chrono::seconds(0));
   ASSERT_THAT(config.servers, SizeIs(2));
+  EXPECT_EQ(config.servers[0].max_users, 40);
+  EXPECT_EQ(config.servers[1].max_users, 0);
   EXPECT_EQ(config.servers[0].name, "a");
   EXPECT_EQ(config.servers[0].address, "a.example.org");
   EXPECT_EQ(config.servers[0].port, 2022);
@@ -262,6 +310,20 @@ TEST(ConfigTest, IntegerRangesAreEnforcedOnBothSides) {
        [&](auto& c) { return s(c.limits.keepalive_interval); }},
       {"[limits]", "placement_ttl_s", 0, 86400, [&](auto& c) { return s(c.limits.placement_ttl); }},
       {"[[server]]", "port", 1, 65535, [](auto& c) { return std::int64_t{c.servers[0].port}; }},
+      {"[[server]]", "max_users", 0, 100000, [](auto& c) { return std::int64_t{c.servers[0].max_users}; }},
+      {"[agent_api]", "max_body_bytes", 1024, 67108864,
+       [](auto& c) { return static_cast<std::int64_t>(c.agent_api.max_body_bytes); }},
+      {"[agent_api]", "read_timeout_ms", 100, 60000,
+       [&](auto& c) { return ms(c.agent_api.read_timeout); }},
+      {"[health]", "heartbeat_interval_s", 1, 3600,
+       [&](auto& c) { return s(c.health.heartbeat_interval); }},
+      {"[health]", "stale_after_intervals", 1, 100,
+       [](auto& c) { return std::int64_t{c.health.stale_after_intervals}; }},
+      {"[health]", "probe_interval_s", 1, 3600, [&](auto& c) { return s(c.health.probe_interval); }},
+      {"[health]", "probe_timeout_ms", 100, 60000, [&](auto& c) { return ms(c.health.probe_timeout); }},
+      {"[health]", "down_after_failures", 1, 100,
+       [](auto& c) { return std::int64_t{c.health.down_after_failures}; }},
+      {"[health]", "failure_penalty_s", 0, 86400, [&](auto& c) { return s(c.health.failure_penalty); }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.key);
@@ -322,6 +384,20 @@ TEST(ConfigTest, WrongTypesAreReported) {
       {"[[server]]", "port = \"22\"", "server[0].port: expected integer, got string"},
       {"[[server]]", "weight = \"1\"", "server[0].weight: expected number, got string"},
       {"[[server]]", "host_key = 1", "server[0].host_key: expected string, got integer"},
+      {"[[server]]", "agent_token_file = []", "server[0].agent_token_file: expected string, got array"},
+      {"[[server]]", "max_users = \"10\"", "server[0].max_users: expected integer, got string"},
+      {"[agent_api]", "listen = \"127.0.0.1:1\"", "agent_api.listen: expected array of strings, got string"},
+      {"[agent_api]", "tls_cert = 1", "agent_api.tls_cert: expected string, got integer"},
+      {"[agent_api]", "tls_key = true", "agent_api.tls_key: expected string, got boolean"},
+      {"[agent_api]", "allow_plain_http = \"yes\"", "agent_api.allow_plain_http: expected boolean, got string"},
+      {"[agent_api]", "max_body_bytes = 1.5", "agent_api.max_body_bytes: expected integer, got float"},
+      {"[agent_api]", "read_timeout_ms = \"1\"", "agent_api.read_timeout_ms: expected integer, got string"},
+      {"[health]", "heartbeat_interval_s = 1.0", "health.heartbeat_interval_s: expected integer, got float"},
+      {"[health]", "stale_after_intervals = \"3\"", "health.stale_after_intervals: expected integer, got string"},
+      {"[health]", "probe_interval_s = []", "health.probe_interval_s: expected integer, got array"},
+      {"[health]", "probe_timeout_ms = true", "health.probe_timeout_ms: expected integer, got boolean"},
+      {"[health]", "down_after_failures = 2.0", "health.down_after_failures: expected integer, got float"},
+      {"[health]", "failure_penalty_s = \"180\"", "health.failure_penalty_s: expected integer, got string"},
   };
   for (const auto& c : cases) {
     EXPECT_THAT(only_error(with(c.section, c.line)), HasSubstr(": " + c.expected)) << c.line;
@@ -341,6 +417,10 @@ address = "h"
 TEST(ConfigTest, WrongSectionTypes) {
   EXPECT_EQ(only_error(std::string("limits = 1\n") + kMinimal),
             "t.toml:1: limits: expected table, got integer");
+  EXPECT_EQ(only_error(std::string("agent_api = []\n") + kMinimal),
+            "t.toml:1: agent_api: expected table, got array");
+  EXPECT_EQ(only_error(std::string("health = \"ok\"\n") + kMinimal),
+            "t.toml:1: health: expected table, got string");
   EXPECT_EQ(only_error(R"(broker = "x"
 [ldap]
 uris = ["ldap://l"]
@@ -375,6 +455,8 @@ TEST(ConfigTest, UnknownKeysInEveryTable) {
   EXPECT_EQ(only_error(with("[ldap]", "uri = \"ldap://x\"")), "t.toml:5: ldap.uri: unknown key");
   EXPECT_THAT(only_error(with("[limits]", "max_sessions = 1")), HasSubstr("limits.max_sessions: unknown key"));
   EXPECT_EQ(only_error(with("[[server]]", "hostname = \"x\"")), "t.toml:9: server[0].hostname: unknown key");
+  EXPECT_THAT(only_error(with("[agent_api]", "port = 8443")), HasSubstr("agent_api.port: unknown key"));
+  EXPECT_THAT(only_error(with("[health]", "interval = 5")), HasSubstr("health.interval: unknown key"));
   EXPECT_EQ(only_error(std::string("verbose = true\n") + kMinimal), "t.toml:1: verbose: unknown key");
   EXPECT_THAT(only_error(with("[metrics]", "port = 9100")), HasSubstr("metrics: unknown key"));
   EXPECT_THAT(only_error(with("[broker.extra]", "a = 1")), HasSubstr("broker.extra: unknown key"));
@@ -523,6 +605,51 @@ TEST(ConfigTest, ListenAddresses) {
   EXPECT_THAT(only_error(listen_config(R"(["[::]:22", "[0::0]:22"])")),
               HasSubstr("broker.listen[1]: duplicate listen address"));
   EXPECT_THAT(errors_of(listen_config(R"(["a:1", "b:2"])")), SizeIs(2));
+}
+
+TEST(ConfigTest, AgentApiListenAndTls) {
+  auto api = [](const std::string& lines) { return with("[agent_api]", lines); };
+  // Without listen the API is disabled and needs no TLS material.
+  EXPECT_THAT(valid(api("max_body_bytes = 4096")).agent_api.listen, IsEmpty());
+  EXPECT_THAT(valid(api("listen = []")).agent_api.listen, IsEmpty());
+
+  auto plain = valid(api("listen = [\"127.0.0.1:8080\", \"[::1]:8080\"]\nallow_plain_http = true"));
+  ASSERT_THAT(plain.agent_api.listen, SizeIs(2));
+  EXPECT_EQ(plain.agent_api.listen[1].host, "::1");
+  EXPECT_TRUE(plain.agent_api.allow_plain_http);
+
+  EXPECT_EQ(only_error(api("listen = [\"0.0.0.0:8443\"]")),
+            "t.toml:12: agent_api.tls_cert: tls_cert and tls_key are required unless "
+            "allow_plain_http = true");
+  EXPECT_EQ(only_error(api("listen = [\"0.0.0.0:8443\"]\nallow_plain_http = false")),
+            "t.toml:12: agent_api.tls_cert: tls_cert and tls_key are required unless "
+            "allow_plain_http = true");
+  EXPECT_EQ(only_error(api("listen = [\"0.0.0.0:8443\"]\ntls_cert = \"/c.pem\"")),
+            "t.toml:14: agent_api.tls_key: tls_cert and tls_key must be set together");
+  EXPECT_EQ(only_error(api("listen = [\"0.0.0.0:8443\"]\ntls_key = \"/k.pem\"")),
+            "t.toml:14: agent_api.tls_cert: tls_cert and tls_key must be set together");
+  EXPECT_EQ(only_error(api("tls_cert = \"/c.pem\"\ntls_key = \"\"")),
+            "t.toml:13: agent_api.tls_key: tls_cert and tls_key must be set together");
+  EXPECT_EQ(only_error(api("listen = [\"0.0.0.0:8443\"]\ntls_cert = \"/c\"\ntls_key = \"/k\"\n"
+                           "allow_plain_http = true")),
+            "t.toml:16: agent_api.allow_plain_http: must not be true when tls_cert and tls_key "
+            "are set");
+
+  auto tls = valid(api("listen = [\"0.0.0.0:8443\"]\ntls_cert = \"/etc/c.pem\"\ntls_key = \"k.pem\""));
+  EXPECT_EQ(tls.agent_api.tls_cert_file, "/etc/c.pem");
+  // Relative to the directory of the configuration file, like the secret files.
+  EXPECT_EQ(tls.agent_api.tls_key_file, "k.pem");  // "t.toml" has no directory
+  auto in_etc = parse_broker_config(
+      api("listen = [\"0.0.0.0:8443\"]\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\""),
+      "/etc/x2gojump/broker.toml");
+  ASSERT_TRUE(in_etc.config);
+  EXPECT_EQ(in_etc.config->agent_api.tls_cert_file, "/etc/x2gojump/c.pem");
+  EXPECT_EQ(in_etc.config->agent_api.tls_key_file, "/k.pem");
+
+  EXPECT_THAT(only_error(api("listen = [\"localhost:8443\"]\nallow_plain_http = true")),
+              HasSubstr("t.toml:13: agent_api.listen[0]: not a numeric IPv4 address"));
+  EXPECT_THAT(only_error(api("listen = [\"127.0.0.1:1\", \"127.0.0.1:1\"]\nallow_plain_http = true")),
+              HasSubstr("agent_api.listen[1]: duplicate listen address"));
 }
 
 TEST(ConfigTest, MaxStartupsForms) {
@@ -747,6 +874,66 @@ TEST_F(ConfigFileTest, PasswordFileErrors) {
             "t.toml:5: ldap.bind_password_file: set, but bind_dn is empty");
   EXPECT_THAT(valid(with("[ldap]", "bind_dn = \"\"\nbind_password_file = \"\"")).ldap.bind_dn,
               IsEmpty());
+}
+
+// kMinimal plus a second server; each line is added to the server of the same index.
+std::string two_servers_with(const std::string& first, const std::string& second) {
+  return with("[[server]]", first) + "\n[[server]]\nname = \"s2\"\naddress = \"10.0.0.2\"\n" +
+         second + "\n";
+}
+
+TEST_F(ConfigFileTest, AgentTokenFileIsRead) {
+  auto path = write("token", "0123456789abcdef0123\n");
+  auto config = valid(with("[[server]]", "agent_token_file = \"" + path + "\""));
+  EXPECT_EQ(config.servers[0].agent_token, "0123456789abcdef0123");
+  EXPECT_TRUE(valid(with("[[server]]", "agent_token_file = \"\"")).servers[0].agent_token.empty());
+
+  write("rel-token", "relative-token-0123456789\n", 0640);
+  auto parsed = parse_broker_config(with("[[server]]", "agent_token_file = \"rel-token\""),
+                                    (dir_ / "broker.toml").string());
+  EXPECT_THAT(errors_of(parsed), IsEmpty());
+  ASSERT_TRUE(parsed.config);
+  EXPECT_EQ(parsed.config->servers[0].agent_token, "relative-token-0123456789");
+
+  auto other = write("other", "another-token-0123456789");
+  auto both = valid(two_servers_with("agent_token_file = \"" + path + "\"",
+                                     "agent_token_file = \"" + other + "\""));
+  EXPECT_EQ(both.servers[1].agent_token, "another-token-0123456789");
+}
+
+TEST_F(ConfigFileTest, AgentTokenFileErrors) {
+  auto token = [](const std::string& file) {
+    return with("[[server]]", "agent_token_file = \"" + file + "\"");
+  };
+  std::string secret = "world-readable-token-0123";
+  std::string error = only_error(token(write("world", secret, 0644)));
+  EXPECT_THAT(error, AllOf(HasSubstr("t.toml:9: server[0].agent_token_file: "),
+                           HasSubstr("must not be world-readable (mode 0644)")));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr(secret)));
+  EXPECT_THAT(only_error(token((dir_ / "missing").string())),
+              AllOf(HasSubstr("server[0].agent_token_file: cannot read"),
+                    HasSubstr("No such file or directory")));
+  EXPECT_THAT(only_error(token(write("empty", "\n"))), HasSubstr("is empty"));
+  EXPECT_THAT(only_error(token(write("big", std::string(4097, 'x')))), HasSubstr("too large"));
+  EXPECT_EQ(only_error(token(write("short", "0123456789abcde\n"))),
+            "t.toml:9: server[0].agent_token_file: token must be at least 16 bytes");
+  EXPECT_EQ(valid(token(write("sixteen", "0123456789abcdef"))).servers[0].agent_token,
+            "0123456789abcdef");
+  for (const std::string& bad : {std::string("0123456789 abcdef"), std::string("0123456789abcdef\t"),
+                                 std::string("0123456789abcdef\n\n"),
+                                 std::string("0123456789abcd\u00e9f")}) {
+    std::string message = only_error(token(write("bad", bad)));
+    EXPECT_EQ(message, "t.toml:9: server[0].agent_token_file: token may only contain printable "
+                       "ASCII without spaces")
+        << bad;
+  }
+  EXPECT_THAT(only_error(token(dir_.string())), HasSubstr("not a regular file"));
+
+  auto shared = write("shared", "shared-token-0123456789\n");
+  auto copy = write("copy", "shared-token-0123456789");
+  std::string duplicate = only_error(two_servers_with("agent_token_file = \"" + shared + "\"",
+                                                      "agent_token_file = \"" + copy + "\""));
+  EXPECT_EQ(duplicate, "t.toml:16: server[1].agent_token_file: same token as server[0]");
 }
 
 TEST_F(ConfigFileTest, LoadErrors) {
