@@ -47,21 +47,28 @@ struct SessionCandidate {
   const ServerState* server;
 };
 
-// Class 1 (suspended) before class 2 (running); within a class Stale last, then newest first.
+// Order within each class: 0 healthy, 1 deprioritised, 2 stale, 3 stale and deprioritised. A stale
+// server's session list is not trusted, so it ranks after a recent backend failure, which is only
+// a hint (the probe still answers, or the server would be Down).
+int preference(const ServerState& server) {
+  return (server.health == ServerHealth::Stale ? 2 : 0) + (server.deprioritised ? 1 : 0);
+}
+
+// Class 1 (suspended) before class 2 (running); within a class by preference, then newest first.
 bool session_before(const SessionCandidate& a, const SessionCandidate& b) {
   const bool a_suspended = a.session->status == 'S';
   const bool b_suspended = b.session->status == 'S';
   if (a_suspended != b_suspended) return a_suspended;
-  const bool a_stale = a.server->health == ServerHealth::Stale;
-  const bool b_stale = b.server->health == ServerHealth::Stale;
-  if (a_stale != b_stale) return b_stale;
+  if (preference(*a.server) != preference(*b.server)) {
+    return preference(*a.server) < preference(*b.server);
+  }
   if (a.session->last_change != b.session->last_change) {
     return a.session->last_change > b.session->last_change;
   }
   return a.server->name < b.server->name;
 }
 
-// Orders the fallback servers by the input's strategy, then moves Up servers ahead of Stale ones.
+// Orders the fallback servers by the input's strategy, then (stably) by preference.
 std::vector<const ServerState*> fallback_order(const RouteInput& input,
                                                std::vector<const ServerState*> servers) {
   std::vector<WeightedNode> nodes;
@@ -79,8 +86,9 @@ std::vector<const ServerState*> fallback_order(const RouteInput& input,
       return load_per_weight(*a) < load_per_weight(*b);
     });
   }
-  std::stable_partition(ordered.begin(), ordered.end(),
-                        [](const ServerState* server) { return server->health == ServerHealth::Up; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const ServerState* a, const ServerState* b) {
+    return preference(*a) < preference(*b);
+  });
   return ordered;
 }
 
@@ -158,7 +166,7 @@ std::vector<RouteCandidate> route(const RouteInput& input) {
 
   std::vector<const ServerState*> remaining;
   for (const ServerState* server : eligible) {
-    if (server->health == ServerHealth::Draining || !has_usable_weight(*server)) continue;
+    if (server->health == ServerHealth::Draining || server->full || !has_usable_weight(*server)) continue;
     if (!chosen.contains(server->name)) remaining.push_back(server);
   }
   const RouteReason reason = fallback_reason(input.strategy);

@@ -59,12 +59,17 @@ struct RouteCandidate {
   bool operator==(const RouteCandidate&) const = default;
 };
 
-// Returns every usable server at most once, best first: suspended sessions (most recent first),
-// running sessions (most recent first), the live placement, then all remaining eligible servers in
-// fallback order. Servers that are Down, or not in input.servers, never appear. Draining servers
-// appear only for the user's existing sessions. Stale servers rank after healthy ones in each class.
-// Only the first entry of a duplicated server name counts. A server whose weight is not a finite
-// value > 0 gets no fallback placements (it still serves the user's sessions and placement).
+// Returns every usable server at most once, best first: suspended sessions, running sessions, the
+// live placement, then all remaining eligible servers in fallback order. Within the session classes
+// and the fallback class, servers rank: healthy, then deprioritised, then Stale, then Stale and
+// deprioritised (a Stale server's sessions are not trusted; a deprioritised one's are); ties go to
+// the most recent session (sessions) or the strategy's order (fallback). Servers that are Down, or
+// not in input.servers, never appear. Draining servers appear only for the user's existing
+// sessions. Full servers get no fallback placements but keep the user's sessions and live
+// placement (a live placement means the user connected there within placement_ttl, so is one of
+// its users already or about to be). Only the first entry of a duplicated server name counts. A
+// server whose weight is not a finite value > 0 gets no fallback placements (it still serves the
+// user's sessions and placement).
 std::vector<RouteCandidate> route(const RouteInput& input);
 
 }  // namespace x2gojump

@@ -84,13 +84,18 @@ TEST(RouterNames, StrategyNamesRoundTrip) {
 }
 
 // ---- matrix --------------------------------------------------------------------------------
-// One target server "t" with every health, optionally holding the user's session, against every
-// kind of placement and every fallback strategy. Other servers cover each health too.
+// One target server "t" with every health and every capacity/failure flag, optionally holding the
+// user's session, against every kind of placement and every fallback strategy. The user also has
+// an older suspended session on a healthy server "s-up", so the target's rank inside the session
+// classes shows. Other servers cover each health and flag too.
 
 enum class SessionKind { Suspended, Running, None };
-enum class PlacementKind { Absent, OnTarget, OnOtherUp, OnOtherStale, OnDown, OnDraining, OnUnknown };
+enum class PlacementKind {
+  Absent, OnTarget, OnOtherUp, OnOtherStale, OnDown, OnDraining, OnFull, OnDeprioritised, OnUnknown
+};
+enum class Flags { None, Full, Deprioritised, FullDeprioritised };
 
-using MatrixParam = std::tuple<SessionKind, Health, PlacementKind, FallbackStrategy>;
+using MatrixParam = std::tuple<SessionKind, Health, Flags, PlacementKind, FallbackStrategy>;
 
 class RouterMatrix : public ::testing::TestWithParam<MatrixParam> {};
 
@@ -102,54 +107,92 @@ std::optional<std::string> placement_for(PlacementKind kind) {
     case PlacementKind::OnOtherStale: return "p-stale";
     case PlacementKind::OnDown: return "p-down";
     case PlacementKind::OnDraining: return "p-drain";
+    case PlacementKind::OnFull: return "p-full";
+    case PlacementKind::OnDeprioritised: return "p-depri";
     case PlacementKind::OnUnknown: return "nowhere";
   }
   return std::nullopt;
 }
 
+ServerState flagged(ServerState state, bool full, bool deprioritised) {
+  state.full = full;
+  state.deprioritised = deprioritised;
+  return state;
+}
+
+// The documented rank inside a class, spelled out rather than computed.
+int rank_in_class(const ServerState& s) {
+  if (s.health == Health::Stale) return s.deprioritised ? 3 : 2;
+  return s.deprioritised ? 1 : 0;
+}
+
 TEST_P(RouterMatrix, FollowsTheClassOrder) {
-  const auto [session_kind, target_health, placement_kind, strategy] = GetParam();
+  const auto [session_kind, target_health, flags, placement_kind, strategy] = GetParam();
+  const bool target_full = flags == Flags::Full || flags == Flags::FullDeprioritised;
+  const bool target_depri = flags == Flags::Deprioritised || flags == Flags::FullDeprioritised;
   // Distinct loads make the least-load order unambiguous.
   const std::vector<ServerState> servers = {
-      server("t", target_health, 0.5),   server("p-up", Health::Up, 0.1),
-      server("p-stale", Health::Stale, 0.2), server("p-down", Health::Down, 0.0),
-      server("p-drain", Health::Draining, 0.0), server("f1", Health::Up, 0.3),
-      server("f2", Health::Up, 0.9),     server("f3", Health::Stale, 0.05),
-      server("f4", Health::Up, 0.7)};
+      flagged(server("t", target_health, 0.5), target_full, target_depri),
+      server("s-up", Health::Up, 0.6),
+      server("p-up", Health::Up, 0.1),
+      server("p-stale", Health::Stale, 0.2),
+      server("p-down", Health::Down, 0.0),
+      server("p-drain", Health::Draining, 0.0),
+      flagged(server("p-full", Health::Up, 0.01), true, false),
+      flagged(server("p-depri", Health::Up, 0.02), false, true),
+      server("f1", Health::Up, 0.3),
+      server("f2", Health::Up, 0.9),
+      server("f3", Health::Stale, 0.05),
+      server("f4", Health::Up, 0.7),
+      flagged(server("f5", Health::Up, 0.03), true, false),
+      flagged(server("f6", Health::Up, 0.04), false, true),
+      flagged(server("f7", Health::Stale, 0.06), false, true),
+      flagged(server("f8", Health::Stale, 0.07), true, true)};
   RouteInput input;
   input.user = "alice";
   input.source_address = "192.0.2.7";
   input.servers = servers;
   input.strategy = strategy;
   input.placement = placement_for(placement_kind);
+  input.sessions.push_back(session("s-up", 'S', 50));
   if (session_kind != SessionKind::None) {
     input.sessions.push_back(session("t", session_kind == SessionKind::Suspended ? 'S' : 'R', 100));
   }
 
+  const ServerState& target = servers[0];
   std::vector<RouteCandidate> expected;
-  if (session_kind != SessionKind::None && target_health != Health::Down) {
+  const bool target_has_session = session_kind != SessionKind::None && target_health != Health::Down;
+  if (target_has_session && session_kind == SessionKind::Suspended && rank_in_class(target) == 0) {
+    expected.push_back({"t", Reason::SessionSuspended});  // newer than s-up's, same rank
+  }
+  expected.push_back({"s-up", Reason::SessionSuspended});
+  if (target_has_session && !(session_kind == SessionKind::Suspended && rank_in_class(target) == 0)) {
     expected.push_back({"t", session_kind == SessionKind::Suspended ? Reason::SessionSuspended
                                                                     : Reason::SessionRunning});
   }
-  auto health_of = [&](const std::string& name) -> std::optional<Health> {
+  auto find = [&](const std::string& name) -> const ServerState* {
     for (const ServerState& s : servers) {
-      if (s.name == name) return s.health;
+      if (s.name == name) return &s;
     }
-    return std::nullopt;
+    return nullptr;
   };
   auto listed = [&](const std::string& name) {
     return std::any_of(expected.begin(), expected.end(),
                        [&](const RouteCandidate& c) { return c.server == name; });
   };
   if (input.placement) {
-    const std::optional<Health> health = health_of(*input.placement);
-    if (health && *health != Health::Down && *health != Health::Draining && !listed(*input.placement)) {
+    const ServerState* placed = find(*input.placement);
+    // Full does not matter: a live placement is an existing user of the server.
+    if (placed && placed->health != Health::Down && placed->health != Health::Draining &&
+        !listed(*input.placement)) {
       expected.push_back({*input.placement, Reason::Placement});
     }
   }
   std::vector<ServerState> rest;
   for (const ServerState& s : servers) {
-    if (s.health != Health::Down && s.health != Health::Draining && !listed(s.name)) rest.push_back(s);
+    if (s.health != Health::Down && s.health != Health::Draining && !s.full && !listed(s.name)) {
+      rest.push_back(s);
+    }
   }
   std::vector<std::string> rest_names;
   for (const ServerState& s : rest) rest_names.push_back(s.name);
@@ -166,9 +209,11 @@ TEST_P(RouterMatrix, FollowsTheClassOrder) {
     for (const ServerState& s : rest) order.push_back(s.name);
     fallback = Reason::FallbackLeastLoad;
   }
-  std::stable_partition(order.begin(), order.end(),
-                        [&](const std::string& name) { return health_of(name) == Health::Up; });
-  for (const std::string& name : order) expected.push_back({name, fallback});
+  for (int wanted = 0; wanted < 4; ++wanted) {
+    for (const std::string& name : order) {
+      if (rank_in_class(*find(name)) == wanted) expected.push_back({name, fallback});
+    }
+  }
 
   const std::vector<RouteCandidate> actual = route(input);
   EXPECT_EQ(actual, expected);
@@ -180,35 +225,62 @@ TEST_P(RouterMatrix, FollowsTheClassOrder) {
   EXPECT_FALSE(unique.contains("p-down"));
   EXPECT_FALSE(unique.contains("p-drain"));
   EXPECT_FALSE(unique.contains("nowhere"));
-  EXPECT_EQ(unique.contains("t"), target_health == Health::Up || target_health == Health::Stale ||
-                                      (target_health == Health::Draining &&
-                                       session_kind != SessionKind::None));
-  for (const char* always : {"p-up", "p-stale", "f1", "f2", "f3", "f4"}) {
+  EXPECT_FALSE(unique.contains("f5"));  // full, no session, no placement
+  EXPECT_FALSE(unique.contains("f8"));
+  EXPECT_EQ(unique.contains("p-full"), placement_kind == PlacementKind::OnFull);
+  const bool target_takes_new_users =
+      (target_health == Health::Up || target_health == Health::Stale) && !target_full;
+  const bool target_serves_user =
+      target_has_session ||
+      (placement_kind == PlacementKind::OnTarget &&
+       (target_health == Health::Up || target_health == Health::Stale));
+  EXPECT_EQ(unique.contains("t"), target_takes_new_users || target_serves_user);
+  for (const char* always : {"s-up", "p-up", "p-stale", "p-depri", "f1", "f2", "f3", "f4", "f6", "f7"}) {
     EXPECT_TRUE(unique.contains(always)) << always;
   }
+  for (const RouteCandidate& candidate : actual) {
+    if (candidate.reason == fallback) {
+      EXPECT_FALSE(find(candidate.server)->full) << candidate.server;
+    }
+  }
+
+  // Deprioritising only reorders: the same servers with the same reasons stay in the list.
+  RouteInput undeprioritised = input;
+  for (ServerState& s : undeprioritised.servers) s.deprioritised = false;
+  std::vector<RouteCandidate> sorted_actual = actual;
+  std::vector<RouteCandidate> sorted_plain = route(undeprioritised);
+  auto by_name = [](const RouteCandidate& a, const RouteCandidate& b) { return a.server < b.server; };
+  std::sort(sorted_actual.begin(), sorted_actual.end(), by_name);
+  std::sort(sorted_plain.begin(), sorted_plain.end(), by_name);
+  EXPECT_EQ(sorted_actual, sorted_plain);
 }
 
 std::string matrix_name(const ::testing::TestParamInfo<MatrixParam>& info) {
   static constexpr const char* kSession[] = {"Suspended", "Running", "NoSession"};
-  static constexpr const char* kPlacement[] = {"NoPlacement",     "PlacementOnTarget",
-                                               "PlacementOnUp",   "PlacementOnStale",
-                                               "PlacementOnDown", "PlacementOnDraining",
-                                               "PlacementUnknown"};
   static constexpr const char* kHealth[] = {"Up", "Stale", "Down", "Draining"};
+  static constexpr const char* kFlags[] = {"", "Full", "Depri", "FullDepri"};
+  static constexpr const char* kPlacement[] = {
+      "NoPlacement",      "PlacementOnTarget",   "PlacementOnUp",
+      "PlacementOnStale", "PlacementOnDown",     "PlacementOnDraining",
+      "PlacementOnFull",  "PlacementOnDepri",    "PlacementUnknown"};
   static constexpr const char* kStrategy[] = {"SourceIp", "User", "LeastLoad"};
   return std::string(kSession[static_cast<int>(std::get<0>(info.param))]) + "_" +
-         kHealth[static_cast<int>(std::get<1>(info.param))] + "_" +
-         kPlacement[static_cast<int>(std::get<2>(info.param))] + "_" +
-         kStrategy[static_cast<int>(std::get<3>(info.param))];
+         kHealth[static_cast<int>(std::get<1>(info.param))] +
+         kFlags[static_cast<int>(std::get<2>(info.param))] + "_" +
+         kPlacement[static_cast<int>(std::get<3>(info.param))] + "_" +
+         kStrategy[static_cast<int>(std::get<4>(info.param))];
 }
 
 INSTANTIATE_TEST_SUITE_P(
     AllCombinations, RouterMatrix,
     ::testing::Combine(::testing::Values(SessionKind::Suspended, SessionKind::Running, SessionKind::None),
                        ::testing::Values(Health::Up, Health::Stale, Health::Down, Health::Draining),
+                       ::testing::Values(Flags::None, Flags::Full, Flags::Deprioritised,
+                                         Flags::FullDeprioritised),
                        ::testing::Values(PlacementKind::Absent, PlacementKind::OnTarget,
                                          PlacementKind::OnOtherUp, PlacementKind::OnOtherStale,
                                          PlacementKind::OnDown, PlacementKind::OnDraining,
+                                         PlacementKind::OnFull, PlacementKind::OnDeprioritised,
                                          PlacementKind::OnUnknown),
                        ::testing::Values(FallbackStrategy::SourceIp, FallbackStrategy::User,
                                          FallbackStrategy::LeastLoad)),
@@ -323,6 +395,59 @@ TEST(Router, DrainingServerOnlyForSessionsNeverPlacementOrFallback) {
   input.sessions = {session("d", 'R', 1)};
   EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"d", Reason::SessionRunning},
                                                        {"u", Reason::FallbackLeastLoad}}));
+}
+
+TEST(Router, DeprioritisedSessionsRankAfterHealthyOnesAndBeforeStaleOnes) {
+  RouteInput input = least_load_input(
+      {flagged(server("a"), false, true), server("b"), server("c", Health::Stale),
+       flagged(server("d", Health::Stale), false, true), server("e", Health::Draining),
+       flagged(server("f"), false, true), server("g")});
+  input.sessions = {session("a", 'S', 900), session("b", 'S', 100), session("c", 'S', 950),
+                    session("d", 'S', 999), session("e", 'S', 50), session("f", 'R', 10),
+                    session("g", 'R', 5)};
+  const std::vector<RouteCandidate> expected = {
+      {"b", Reason::SessionSuspended}, {"e", Reason::SessionSuspended},  // healthy, newest first
+      {"a", Reason::SessionSuspended},  // newer than b and e, but deprioritised
+      {"c", Reason::SessionSuspended},  // stale
+      {"d", Reason::SessionSuspended},  // stale and deprioritised
+      {"g", Reason::SessionRunning},    {"f", Reason::SessionRunning}};
+  EXPECT_EQ(route(input), expected);
+}
+
+TEST(Router, DeprioritisedServerIsStillUsedWhenItIsTheOnlyOne) {
+  RouteInput input = least_load_input({flagged(server("only"), false, true), server("gone", Health::Down)});
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"only", Reason::FallbackLeastLoad}}));
+  input.strategy = FallbackStrategy::SourceIp;
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"only", Reason::FallbackSourceIp}}));
+}
+
+TEST(Router, DeprioritisedFallbackServersFollowHealthyOnesInStrategyOrder) {
+  // Least loaded first, but the two least loaded had a backend failure.
+  RouteInput input = least_load_input(
+      {flagged(server("a", Health::Up, 0.1), false, true), flagged(server("b", Health::Up, 0.2), false, true),
+       server("c", Health::Up, 0.5), server("d", Health::Up, 0.3), server("s", Health::Stale, 0.0)});
+  EXPECT_EQ(names(route(input)), (std::vector<std::string>{"d", "c", "a", "b", "s"}));
+}
+
+TEST(Router, FullServerKeepsSessionsAndPlacementButTakesNoFallback) {
+  RouteInput input = least_load_input(
+      {flagged(server("full", Health::Up, 0.0), true, false), server("free", Health::Up, 0.9)});
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"free", Reason::FallbackLeastLoad}}));
+  input.placement = "full";
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"full", Reason::Placement},
+                                                       {"free", Reason::FallbackLeastLoad}}));
+  input.placement.reset();
+  input.sessions = {session("full", 'S', 1)};
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"full", Reason::SessionSuspended},
+                                                       {"free", Reason::FallbackLeastLoad}}));
+}
+
+TEST(Router, AllServersFullGivesOnlyTheUsersOwnServers) {
+  RouteInput input = least_load_input({flagged(server("a"), true, false), flagged(server("b"), true, true),
+                                       flagged(server("c", Health::Stale), true, false)});
+  EXPECT_TRUE(route(input).empty());
+  input.sessions = {session("b", 'R', 3)};
+  EXPECT_EQ(route(input), (std::vector<RouteCandidate>{{"b", Reason::SessionRunning}}));
 }
 
 TEST(Router, StalePlacementIsStillPlacement) {
