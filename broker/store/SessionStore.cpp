@@ -60,6 +60,33 @@ bool server_exists(sqlite3* db, std::string_view server) {
   return stmt.step();
 }
 
+// SQLite integers are signed 64-bit; a sequence is stored as the integer with the same bits, and
+// converted back before any comparison, so the whole unsigned range orders correctly.
+std::int64_t sequence_bits(std::uint64_t sequence) { return static_cast<std::int64_t>(sequence); }
+std::uint64_t sequence_of(std::int64_t bits) { return static_cast<std::uint64_t>(bits); }
+
+// Within the caller's transaction: the server's sessions become exactly these (R and S only).
+void write_sessions(sqlite3* db, std::string_view server,
+                    const std::vector<SessionRecord>& sessions) {
+  Statement clear(db, "DELETE FROM sessions WHERE server = ?1");
+  clear.bind_text(1, server).run();
+  Statement insert(db,
+                   "INSERT INTO sessions "
+                   "(server, session_id, username, status, display, created, last_change) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  for (const SessionRecord& session : sessions) {
+    if (session.status != 'R' && session.status != 'S') continue;
+    insert.bind_text(1, server)
+        .bind_text(2, session.session_id)
+        .bind_text(3, session.user)
+        .bind_text(4, std::string_view(&session.status, 1))
+        .bind_int(5, session.display)
+        .bind_int(6, session.created)
+        .bind_int(7, session.last_change)
+        .run();
+  }
+}
+
 }  // namespace
 
 SessionStore::SessionStore(const std::string& path) {
@@ -165,24 +192,50 @@ void SessionStore::replace_sessions(std::string_view server,
   if (!server_exists(db_, server)) {
     throw StoreError("unknown server '" + std::string(server) + "'");
   }
-  Statement clear(db_, "DELETE FROM sessions WHERE server = ?1");
-  clear.bind_text(1, server).run();
-  Statement insert(db_,
-                   "INSERT INTO sessions "
-                   "(server, session_id, username, status, display, created, last_change) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  for (const SessionRecord& session : sessions) {
-    if (session.status != 'R' && session.status != 'S') continue;
-    insert.bind_text(1, server)
-        .bind_text(2, session.session_id)
-        .bind_text(3, session.user)
-        .bind_text(4, std::string_view(&session.status, 1))
-        .bind_int(5, session.display)
-        .bind_int(6, session.created)
-        .bind_int(7, session.last_change)
-        .run();
-  }
+  write_sessions(db_, server, sessions);
   tx.commit();
+}
+
+bool SessionStore::apply_snapshot(std::string_view server, std::uint64_t sequence,
+                                  const std::vector<SessionRecord>& sessions, double load,
+                                  std::int64_t reported_at) {
+  std::lock_guard lock(mutex_);
+  // The write lock is taken before the sequence is read, so two brokers sharing the file (or a
+  // second connection) cannot both pass the check with different snapshots.
+  Transaction tx(db_);
+  Statement last(db_, "SELECT last_sequence FROM servers WHERE name = ?1");
+  last.bind_text(1, server);
+  if (!last.step()) throw StoreError("unknown server '" + std::string(server) + "'");
+  if (!last.is_null(0) && sequence <= sequence_of(last.integer(0))) return false;
+  write_sessions(db_, server, sessions);
+  Statement update(db_,
+                   "UPDATE servers SET load = ?1, last_report = ?2, last_sequence = ?3 "
+                   "WHERE name = ?4");
+  update.bind_double(1, load)
+      .bind_int(2, reported_at)
+      .bind_int(3, sequence_bits(sequence))
+      .bind_text(4, server)
+      .run();
+  tx.commit();
+  return true;
+}
+
+std::optional<std::int64_t> SessionStore::last_report(std::string_view server) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, "SELECT last_report FROM servers WHERE name = ?1");
+  stmt.bind_text(1, server);
+  if (!stmt.step() || stmt.is_null(0)) return std::nullopt;
+  return stmt.integer(0);
+}
+
+std::vector<std::pair<std::string, int>> SessionStore::users_per_server() {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "SELECT server, COUNT(DISTINCT username) FROM sessions "
+                 "WHERE status IN ('R', 'S') GROUP BY server ORDER BY server");
+  std::vector<std::pair<std::string, int>> result;
+  while (stmt.step()) result.emplace_back(stmt.text(0), static_cast<int>(stmt.integer(1)));
+  return result;
 }
 
 std::vector<UserSession> SessionStore::sessions_of(std::string_view user) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/routing/Router.h"
@@ -71,8 +72,10 @@ class SessionStore {
   void record_placement(std::string_view user, std::string_view server, std::int64_t expires_at);
 
   // Applies an agent snapshot of server in one transaction if sequence is greater than the last
-  // applied one: replaces its sessions, sets load and last_report. Returns false (and changes
-  // nothing) for a stale or replayed sequence. Throws StoreError for an unknown server.
+  // applied one (any sequence for the first): replaces its sessions, sets load and last_report.
+  // Returns false (and changes nothing) for a stale or replayed sequence. Throws StoreError (and
+  // changes nothing) for an unknown server or a repeated session_id. The whole uint64 range of
+  // sequences orders correctly.
   bool apply_snapshot(std::string_view server, std::uint64_t sequence,
                       const std::vector<SessionRecord>& sessions, double load, std::int64_t reported_at);
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,6 +131,36 @@ TEST(SessionStoreMigrations, MigratesFromEveryOlderVersionToTheSameSchema) {
     RawDb raw(path);
     EXPECT_EQ(schema_sql(raw.get()), fresh_schema);
   }
+}
+
+TEST(SessionStoreMigrations, Version2To3KeepsDataAndStartsWithoutSequence) {
+  TempDir dir;
+  const std::string path = dir.file("state.db");
+  {
+    RawDb raw(path);
+    apply_migrations(raw.get(), 2);
+    exec_sql(raw.get(),
+             "INSERT INTO servers (name, address, port, weight, health, load, last_report, "
+             "learned_host_key) VALUES ('a', 'h', 2222, 2, 'draining', 0.75, 99, 'ssh-ed25519 K');"
+             "INSERT INTO sessions VALUES ('a', 'sid', 'alice', 'S', 51, 1, 7);"
+             "INSERT INTO placements VALUES ('bob', 'a', 5000);");
+  }
+  SessionStore store(path);
+  EXPECT_EQ(store.schema_version(), 3);
+  ASSERT_EQ(store.servers().size(), 1u);
+  EXPECT_EQ(store.servers()[0].health, ServerHealth::Draining);
+  EXPECT_EQ(store.servers()[0].load, 0.75);
+  EXPECT_EQ(store.last_report("a"), 99);
+  EXPECT_EQ(store.learned_host_key("a"), "ssh-ed25519 K");
+  EXPECT_THAT(session_ids(store.sessions_of("alice")), ElementsAre("a/sid"));
+  EXPECT_EQ(store.placement_of("bob", 0), "a");
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.text("SELECT last_sequence IS NULL FROM servers"), "1");
+  }
+  // No sequence yet: the first snapshot after the upgrade is applied whatever its number.
+  EXPECT_TRUE(store.apply_snapshot("a", 0, {}, 0.0, 100));
+  EXPECT_THAT(store.sessions_of("alice"), IsEmpty());
 }
 
 TEST(SessionStoreMigrations, ApplyMigrationsRejectsUnknownTargetVersion) {
@@ -372,6 +403,123 @@ TEST(SessionStoreSessions, SessionsOfFiltersByUserAcrossServers) {
   EXPECT_THAT(session_ids(store.sessions_of("bob")), ElementsAre("a/a2"));
   EXPECT_THAT(store.sessions_of("carol"), IsEmpty());
   EXPECT_THAT(store.sessions_of(""), IsEmpty());
+}
+
+// --- Snapshots -------------------------------------------------------------------------------
+
+// The server's row as text, to show that a refused snapshot changed nothing at all.
+std::string server_row(SessionStore& store, const std::string& name) {
+  std::string row;
+  for (const auto& s : store.servers()) {
+    if (s.name == name) row = s.name + " load=" + std::to_string(s.load);
+  }
+  auto last = store.last_report(name);
+  return row + " last_report=" + (last ? std::to_string(*last) : "none");
+}
+
+TEST(SessionStoreSnapshots, FirstSnapshotIsAppliedWhateverItsSequence) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a"), server("b")});
+  EXPECT_EQ(store.last_report("a"), std::nullopt);
+  EXPECT_TRUE(store.apply_snapshot("a", 0, {session("s1", "alice")}, 0.5, 1000));
+  EXPECT_THAT(session_ids(store.sessions_of("alice")), ElementsAre("a/s1"));
+  EXPECT_EQ(store.last_report("a"), 1000);
+  EXPECT_EQ(store.servers()[0].load, 0.5);
+  EXPECT_EQ(store.last_report("b"), std::nullopt);  // other servers untouched
+  EXPECT_EQ(store.servers()[1].load, 0.0);
+}
+
+TEST(SessionStoreSnapshots, GreaterSequenceIsApplied) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  ASSERT_TRUE(store.apply_snapshot("a", 5, {session("old", "alice")}, 1.0, 100));
+  EXPECT_TRUE(store.apply_snapshot("a", 6, {session("new", "bob", 'S')}, 2.0, 200));
+  EXPECT_THAT(store.sessions_of("alice"), IsEmpty());
+  EXPECT_THAT(session_ids(store.sessions_of("bob")), ElementsAre("a/new"));
+  EXPECT_EQ(store.last_report("a"), 200);
+  EXPECT_EQ(store.servers()[0].load, 2.0);
+  // Gaps are fine: a lost report is healed by the next full snapshot.
+  EXPECT_TRUE(store.apply_snapshot("a", 1000, {}, 0.0, 300));
+  EXPECT_THAT(store.sessions_of("bob"), IsEmpty());
+}
+
+TEST(SessionStoreSnapshots, EqualOrSmallerSequenceChangesNothing) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  ASSERT_TRUE(store.apply_snapshot("a", 10, {session("s1", "alice")}, 1.5, 100));
+  const std::string before = server_row(store, "a");
+  EXPECT_FALSE(store.apply_snapshot("a", 10, {session("s2", "bob")}, 9.0, 200));  // replay
+  EXPECT_FALSE(store.apply_snapshot("a", 9, {}, 9.0, 300));                        // stale
+  EXPECT_FALSE(store.apply_snapshot("a", 0, {}, 9.0, 400));
+  EXPECT_THAT(session_ids(store.sessions_of("alice")), ElementsAre("a/s1"));
+  EXPECT_THAT(store.sessions_of("bob"), IsEmpty());
+  EXPECT_EQ(server_row(store, "a"), before);
+  // The refused ones did not move the bar either.
+  EXPECT_TRUE(store.apply_snapshot("a", 11, {}, 0.0, 500));
+}
+
+TEST(SessionStoreSnapshots, WholeUnsignedRangeOrdersCorrectly) {
+  constexpr std::uint64_t kTop = std::numeric_limits<std::uint64_t>::max();
+  constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  ASSERT_TRUE(store.apply_snapshot("a", kSignBit - 1, {}, 0, 1));
+  // Stored as a negative SQLite integer, still greater than INT64_MAX.
+  EXPECT_TRUE(store.apply_snapshot("a", kSignBit, {}, 0, 2));
+  EXPECT_FALSE(store.apply_snapshot("a", kSignBit - 1, {}, 0, 3));
+  EXPECT_FALSE(store.apply_snapshot("a", 1, {}, 0, 4));
+  EXPECT_TRUE(store.apply_snapshot("a", kTop - 1, {}, 0, 5));
+  EXPECT_TRUE(store.apply_snapshot("a", kTop, {}, 0, 6));
+  EXPECT_FALSE(store.apply_snapshot("a", kTop, {}, 0, 7));
+  EXPECT_EQ(store.last_report("a"), 6);
+}
+
+TEST(SessionStoreSnapshots, UnknownServerThrows) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  EXPECT_THROW(store.apply_snapshot("zz", 1, {}, 0, 1), StoreError);
+  EXPECT_THROW(store.apply_snapshot("zz", 1, {session("s", "alice")}, 0, 1), StoreError);
+  EXPECT_THAT(store.sessions_of("alice"), IsEmpty());
+  EXPECT_EQ(store.last_report("zz"), std::nullopt);
+}
+
+TEST(SessionStoreSnapshots, FailedSnapshotChangesNothing) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  ASSERT_TRUE(store.apply_snapshot("a", 1, {session("old", "alice")}, 1.0, 100));
+  const std::string before = server_row(store, "a");
+  EXPECT_THROW(store.apply_snapshot("a", 2, {session("dup", "bob"), session("dup", "bob")}, 5, 200),
+               StoreError);
+  EXPECT_THAT(session_ids(store.sessions_of("alice")), ElementsAre("a/old"));
+  EXPECT_EQ(server_row(store, "a"), before);
+  // The failed sequence was not recorded: it may be sent again, corrected.
+  EXPECT_TRUE(store.apply_snapshot("a", 2, {}, 0, 300));
+}
+
+TEST(SessionStoreSnapshots, SequenceSurvivesSyncAndResetsWithTheServer) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a")});
+  ASSERT_TRUE(store.apply_snapshot("a", 7, {}, 0, 1));
+  store.sync_servers({server("a", "10.9.9.9", 2222, 3.0)});
+  EXPECT_FALSE(store.apply_snapshot("a", 7, {}, 0, 2));
+  store.sync_servers({});
+  store.sync_servers({server("a")});
+  EXPECT_EQ(store.last_report("a"), std::nullopt);
+  EXPECT_TRUE(store.apply_snapshot("a", 1, {}, 0, 3));
+}
+
+TEST(SessionStoreSnapshots, UsersPerServerCountsDistinctUsers) {
+  SessionStore store(":memory:");
+  store.sync_servers({server("a"), server("b"), server("c")});
+  EXPECT_THAT(store.users_per_server(), IsEmpty());
+  store.apply_snapshot("a", 1,
+                       {session("a1", "alice"), session("a2", "alice", 'S'), session("a3", "bob"),
+                        session("a4", "carol", 'F')},
+                       0, 1);
+  store.apply_snapshot("b", 1, {session("b1", "alice")}, 0, 1);
+  store.apply_snapshot("c", 1, {}, 0, 1);
+  using Count = std::pair<std::string, int>;
+  EXPECT_THAT(store.users_per_server(), ElementsAre(Count{"a", 2}, Count{"b", 1}));
 }
 
 // --- Placements ------------------------------------------------------------------------------
