@@ -95,7 +95,8 @@ std::optional<std::string> decode_base64(std::string_view s) {
 }
 
 // "type base64[ comment]", where the key blob must start with its own type name (as SSH wire
-// string: 4-byte big-endian length, then the name), so a pasted key cannot claim another type.
+// string: 4-byte big-endian length, then the name) followed by key data, so a line cannot claim
+// another type than its key has.
 bool is_valid_host_key(std::string_view line) {
   if (line.size() > kMaxHostKeyBytes) return false;
   std::size_t type_end = line.find(' ');
@@ -105,7 +106,7 @@ bool is_valid_host_key(std::string_view line) {
   std::string_view rest = line.substr(type_end + 1);
   std::size_t blob_end = rest.find(' ');
   std::optional<std::string> blob = decode_base64(rest.substr(0, blob_end));
-  if (!blob || blob->size() < 4 + type.size()) return false;
+  if (!blob || blob->size() <= 4 + type.size()) return false;
   std::string expected_prefix = {'\0', '\0', '\0', static_cast<char>(type.size())};
   expected_prefix += type;
   if (blob->compare(0, expected_prefix.size(), expected_prefix) != 0) return false;
