@@ -1,63 +1,51 @@
 #include "agent/sessions/SessionRow.h"
 
 #include <charconv>
-#include <limits>
 
 namespace x2gojump {
 namespace {
 
-// Valid UTF-8 without control characters: anything else would break the JSON encoder or the
-// broker's logs. Overlong forms and surrogates are rejected.
-bool is_clean_text(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    std::size_t length = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (length == 0) return false;  // a continuation byte or 0xf8..0xff where a lead byte belongs
-    char32_t code = c & (0xffu >> (length + 1));
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    static constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinForLength[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-    if (code >= 0x80 && code < 0xa0) return false;  // C1 controls
-    i += length;
+// The rules parse_snapshot (common/Snapshot.cpp) applies on the broker, restated: a single row it
+// would refuse must be left out here, or the broker would refuse the whole snapshot.
+constexpr std::size_t kMaxUserBytes = 32;
+constexpr int kMaxDisplay = 65535;
+
+// X2Go passes session ids as single shell words and stores them in '|'-separated lists.
+std::string check_session_id(std::string_view id) {
+  const std::size_t max_bytes = SnapshotLimits{}.max_string_bytes;
+  if (id.empty()) return "session id is empty";
+  if (id.size() > max_bytes) return "session id is longer than " + std::to_string(max_bytes) + " bytes";
+  for (char c : id) {
+    if (c <= ' ' || c > '~' || c == '|') return "session id is not printable ASCII without spaces";
   }
-  return true;
+  return {};
 }
 
-std::string check_text(std::string_view name, std::string_view value) {
-  if (value.empty()) return std::string(name) + " is empty";
-  if (value.size() > SnapshotLimits{}.max_string_bytes) {
-    return std::string(name) + " is longer than " +
-           std::to_string(SnapshotLimits{}.max_string_bytes) + " bytes";
+// POSIX portable login names, as the broker accepts them (broker/auth/LoginName.h).
+std::string check_user(std::string_view user) {
+  if (user.empty()) return "user is empty";
+  if (user.size() > kMaxUserBytes) return "user is longer than 32 bytes";
+  if (user.front() == '-' || user.front() == '.') return "user starts with '-' or '.'";
+  for (char c : user) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return "user is not a portable login name ([A-Za-z0-9._-])";
   }
-  if (!is_clean_text(value)) return std::string(name) + " is not clean UTF-8 text";
   return {};
 }
 
 }  // namespace
 
 std::string to_snapshot_session(const SessionRow& row, TimeBase base, SnapshotSession* out) {
-  if (auto error = check_text("session id", row.session_id); !error.empty()) return error;
-  if (auto error = check_text("user", row.user); !error.empty()) return error;
+  if (auto error = check_session_id(row.session_id); !error.empty()) return error;
+  if (auto error = check_user(row.user); !error.empty()) return error;
   int display = 0;
   auto [end, ec] = std::from_chars(row.display.data(), row.display.data() + row.display.size(),
                                    display);
   // from_chars accepts a leading '-'; X displays are never negative.
   if (row.display.empty() || ec != std::errc() || end != row.display.data() + row.display.size() ||
-      display < 0) {
-    return "display is not a number from 0 to " + std::to_string(std::numeric_limits<int>::max());
+      display < 0 || display > kMaxDisplay) {
+    return "display is not a number from 0 to " + std::to_string(kMaxDisplay);
   }
   if (row.status != "R" && row.status != "S") return "status is not R or S";
   auto created = parse_x2go_time(row.created, base);
