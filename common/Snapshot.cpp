@@ -534,6 +534,8 @@ SnapshotParse parse_snapshot(std::string_view body, const SnapshotLimits& limits
   return result;
 }
 
+// max(load1 / cpus, 1 - mem_available_kb / mem_total_kb), clamped to [0, 1000]: whichever of CPU
+// and memory is scarcer decides, as either one running out makes a new X2Go session sluggish.
 double load_score(const HostLoad& load) {
   double cpu_term = load.load1 / std::max(load.cpus, 1);
   double memory_term = load.mem_total_kb == 0 ? 0.0
