@@ -43,7 +43,8 @@ void AgentApiServer::start() {
       if (where.address().is_v6()) acceptor->acceptor.set_option(asio::ip::v6_only(true));
       acceptor->acceptor.bind(where);
       acceptor->acceptor.listen(asio::socket_base::max_listen_connections);
-      spdlog::info("agent API listening on {} ({})", name,
+      auto bound = acceptor->acceptor.local_endpoint();
+      spdlog::info("agent API listening on {}:{} ({})", address.host, bound.port(),
                    context_->tls ? "HTTPS" : "plain HTTP, unencrypted");
       acceptors_.push_back(std::move(acceptor));
     } catch (const boost::system::system_error& e) {
