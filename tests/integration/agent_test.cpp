@@ -2,9 +2,14 @@
 // (tests/fixtures/agent_api_stub.py) that record every request.
 #include <sqlite3.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <functional>
 #include <sstream>
@@ -14,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/agentapi/AgentApiServer.h"
+#include "broker/store/SessionStore.h"
 #include "common/Snapshot.h"
 #include "tests/fixtures/Process.h"
 #include "tests/fixtures/TestEnv.h"
@@ -429,6 +436,62 @@ TEST_F(AgentTlsTest, RefusesUntrustedOrMisnamedCertificates) {
       10s));
   EXPECT_TRUE(untrusted.requests().empty());
   EXPECT_TRUE(misnamed.requests().empty());
+}
+
+// End to end with the broker's own agent API (in-process AgentApiServer over TLS, real store).
+TEST_F(AgentTlsTest, EndToEndWithTheBrokersAgentApi) {
+  make_cert("broker", "IP:127.0.0.1");
+  SessionStore store(dir_.file("state.db"));
+  store.sync_servers({{kServer, "127.0.0.1", 22, 1.0}});
+  BrokerConfig config;
+  config.agent_api.listen = {{"127.0.0.1", 0}};
+  config.agent_api.tls_cert_file = dir_.file("broker.pem");
+  config.agent_api.tls_key_file = dir_.file("broker.key");
+  ServerConfig server;
+  server.name = kServer;
+  server.address = "127.0.0.1";
+  server.agent_token = kToken;
+  config.servers = {server};
+
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool(2);
+  std::mutex mutex;
+  std::vector<std::uint64_t> sequences;
+  AgentApiServer api(io, config, store, pool, [&](const std::string&, const Snapshot& snapshot) {
+    std::lock_guard lock(mutex);
+    sequences.push_back(snapshot.sequence);
+  });
+  api.start();
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+
+  insert_session("x2gotest-50-1795640822_stRxterm_dp24", 50, "R");
+  start_agent("[[broker]]\nurl = \"https://127.0.0.1:" +
+              std::to_string(api.local_endpoints().at(0).port()) +
+              "\"\ntoken_file = \"token\"\nca_file = \"" + dir_.file("broker.pem") + "\"\n");
+  auto status_in_store = [&]() -> char {
+    auto sessions = store.sessions_of("x2gotest");
+    return sessions.size() == 1 ? sessions[0].status : '-';
+  };
+  bool stored = test::wait_until([&] { return status_in_store() == 'R'; }, 5s);
+  EXPECT_TRUE(stored) << "the broker's store never got the session";
+  if (stored) {
+    EXPECT_TRUE(store.last_report(kServer).has_value());
+    double changed_at = unix_now();
+    exec("UPDATE sessions SET status = 'S'");
+    EXPECT_TRUE(test::wait_until([&] { return status_in_store() == 'S'; }, 3s, 1ms));
+    std::printf("[ latency  ] suspend: %.1f ms from commit to the broker's store (TLS)\n",
+                (unix_now() - changed_at) * 1000);
+  }
+  {
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 1; i < sequences.size(); ++i) EXPECT_GT(sequences[i], sequences[i - 1]);
+  }
+  guard.reset();
+  io.stop();
+  io_thread.join();
+  api.stop();
+  pool.join();
 }
 
 }  // namespace
