@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace x2gojump {
@@ -23,8 +24,12 @@ void wipe(std::string& secret) {
 }  // namespace
 
 LoginService::LoginService(std::shared_ptr<const BrokerConfig> config, SessionStore& store,
-                           boost::asio::thread_pool& pool)
-    : config_(std::move(config)), directory_(config_->ldap), store_(store), pool_(pool) {}
+                           boost::asio::thread_pool& pool, FailurePenalty& penalties)
+    : config_(std::move(config)),
+      directory_(config_->ldap),
+      store_(store),
+      pool_(pool),
+      penalties_(penalties) {}
 
 void LoginService::login(std::string user, std::string password, std::string source_address,
                          boost::asio::any_io_executor executor, Done done) {
@@ -53,7 +58,7 @@ LoginDecision LoginService::decide(const std::string& user, const std::string& p
     input.user = user;
     input.source_address = source_address;
     input.strategy = config_->fallback;
-    input.servers = store_.servers();
+    input.servers = server_states();
     input.sessions = store_.sessions_of(user);
     input.placement = store_.placement_of(user, unix_now());
     for (const RouteCandidate& candidate : route(input)) {
@@ -76,6 +81,22 @@ LoginDecision LoginService::decide(const std::string& user, const std::string& p
   return decision;
 }
 
+std::vector<ServerState> LoginService::server_states() {
+  std::vector<ServerState> servers = store_.servers();
+  const std::vector<std::pair<std::string, int>> users = store_.users_per_server();
+  const auto now = FailurePenalty::Clock::now();
+  for (ServerState& server : servers) {
+    server.deprioritised = penalties_.penalised(server.name, now);
+    auto configured = std::find_if(config_->servers.begin(), config_->servers.end(),
+                                   [&](const ServerConfig& c) { return c.name == server.name; });
+    if (configured == config_->servers.end() || configured->max_users <= 0) continue;
+    auto count = std::find_if(users.begin(), users.end(),
+                              [&](const auto& entry) { return entry.first == server.name; });
+    server.full = count != users.end() && count->second >= configured->max_users;
+  }
+  return servers;
+}
+
 void LoginService::record_placement(std::string user, std::string server) {
   auto ttl = config_->limits.placement_ttl.count();
   if (ttl <= 0) return;
@@ -96,6 +117,10 @@ void LoginService::learn_host_key(std::string server, std::string key_line) {
       spdlog::warn("cannot store the host key of {}: {}", server, e.what());
     }
   });
+}
+
+void LoginService::record_backend_failure(const std::string& server) {
+  penalties_.record_failure(server, FailurePenalty::Clock::now());
 }
 
 }  // namespace x2gojump

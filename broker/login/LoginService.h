@@ -13,6 +13,7 @@
 
 #include "broker/auth/LdapDirectory.h"
 #include "broker/config/Config.h"
+#include "broker/health/FailurePenalty.h"
 #include "broker/routing/Router.h"
 #include "broker/store/SessionStore.h"
 
@@ -35,8 +36,9 @@ struct LoginDecision {
 
 class LoginService {
  public:
+  // penalties ranks servers with a recent backend failure last; it must outlive the service.
   LoginService(std::shared_ptr<const BrokerConfig> config, SessionStore& store,
-               boost::asio::thread_pool& pool);
+               boost::asio::thread_pool& pool, FailurePenalty& penalties);
 
   using Done = std::function<void(LoginDecision)>;
   // Verifies user/password and plans the route; done runs on executor. The password is wiped from
@@ -50,16 +52,24 @@ class LoginService {
   // Stores a backend host key learned on first use (asynchronously, errors logged).
   void learn_host_key(std::string server, std::string key_line);
 
+  // A connect, handshake, host key or protocol failure on server that was not the user's
+  // credentials: later logins rank it after the others for failure_penalty. Cheap and
+  // thread-safe, so the event loop may call it directly.
+  void record_backend_failure(const std::string& server);
+
   const BrokerConfig& config() const { return *config_; }
 
  private:
   LoginDecision decide(const std::string& user, const std::string& password,
                        const std::string& source_address);
+  // The store's servers with full and deprioritised set for this moment.
+  std::vector<ServerState> server_states();
 
   std::shared_ptr<const BrokerConfig> config_;
   LdapDirectory directory_;
   SessionStore& store_;
   boost::asio::thread_pool& pool_;
+  FailurePenalty& penalties_;
 };
 
 }  // namespace x2gojump
