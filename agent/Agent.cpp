@@ -24,7 +24,8 @@ SessionSourceOptions source_options(const AgentConfig& config, const AgentOption
 // restarts as long as the agent sends fewer than a million snapshots per second of uptime.
 std::uint64_t first_sequence() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
 }  // namespace
@@ -61,8 +62,10 @@ Agent::~Agent() {
 
 void Agent::start() {
   if (auto error = watcher_.start(); !error.empty()) {
-    spdlog::warn("not watching the session DB ({}); changes reach the brokers with the next "
-                 "heartbeat", error);
+    spdlog::warn(
+        "not watching the session DB ({}); changes reach the brokers with the next "
+        "heartbeat",
+        error);
   }
   spdlog::info("reporting server {} to {} broker(s) every {} s", config_.server_name,
                clients_.size(), config_.heartbeat_interval.count());

@@ -61,8 +61,8 @@ class Agent {
   bool collecting_ = false;
   bool collect_again_ = false;
   bool stopped_ = false;
-  std::string last_error_;                    // logged once per distinct failure
-  std::vector<std::string> last_problems_;    // likewise for rejected rows
+  std::string last_error_;                  // logged once per distinct failure
+  std::vector<std::string> last_problems_;  // likewise for rejected rows
   HostLoad last_load_;
   // Cleared on destruction: a collection result still queued on io_ then finds no agent.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -31,8 +31,8 @@ std::string DbWatcher::start() {
   std::string dir = std::filesystem::path(db_path_).parent_path().string();
   if (dir.empty()) dir = ".";
   // The directory, not the file: SQLite creates and deletes its -journal and -wal files there.
-  if (::inotify_add_watch(fd, dir.c_str(),
-                          IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+  if (::inotify_add_watch(fd, dir.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) <
+      0) {
     std::string error = "cannot watch " + dir + ": " + std::strerror(errno);
     ::close(fd);
     return error;

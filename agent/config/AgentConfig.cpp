@@ -134,9 +134,10 @@ void read_broker(TableReader& broker, const std::filesystem::path& config_dir,
     }
   }
   if (auto token_file = broker.string("token_file", /*required=*/true)) {
-    std::string error = token_file->value.empty()
-                            ? "must not be empty"
-                            : read_token_file(resolve(config_dir, token_file->value), &target->token);
+    std::string error =
+        token_file->value.empty()
+            ? "must not be empty"
+            : read_token_file(resolve(config_dir, token_file->value), &target->token);
     if (!error.empty()) broker.error(token_file->line, "token_file", error);
   }
   read_ca_file(broker, config_dir, target);

@@ -13,10 +13,10 @@ namespace x2gojump {
 
 // One broker the agent reports to ([[broker]]).
 struct BrokerTarget {
-  std::string url;       // as written, for logs
+  std::string url;  // as written, for logs
   BrokerUrl endpoint;
-  std::string token;     // read from token_file; never logged
-  std::string ca_file;   // PEM bundle that signs the broker's certificate; empty = system store
+  std::string token;    // read from token_file; never logged
+  std::string ca_file;  // PEM bundle that signs the broker's certificate; empty = system store
 };
 
 struct AgentConfig {
@@ -27,7 +27,7 @@ struct AgentConfig {
   std::chrono::seconds heartbeat_interval{5};
   std::vector<std::string> host_key_files;  // OpenSSH public key files reported to the brokers
   std::string log_level = "info";
-  std::vector<BrokerTarget> brokers;        // at least one
+  std::vector<BrokerTarget> brokers;  // at least one
 };
 
 // Values whose defaults come from the machine; injectable so parsing stays testable.

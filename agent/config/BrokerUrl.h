@@ -7,8 +7,8 @@
 namespace x2gojump {
 
 struct BrokerUrl {
-  bool tls = true;          // https
-  std::string host;         // DNS name, IPv4 or IPv6 address (IPv6 without brackets)
+  bool tls = true;   // https
+  std::string host;  // DNS name, IPv4 or IPv6 address (IPv6 without brackets)
   std::uint16_t port = 443;
 
   // "host:port" or "[v6]:port", for logs and the HTTP Host header.

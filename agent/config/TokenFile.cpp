@@ -24,7 +24,8 @@ std::string read_all(int fd, const std::string& path, std::string* content) {
     if (n < 0) return "cannot read " + path + ": " + std::strerror(errno);
     if (n == 0) return {};
     content->append(buffer, static_cast<std::size_t>(n));
-    if (content->size() > kMaxTokenBytes) return path + " is too large for a token file (over 4 KiB)";
+    if (content->size() > kMaxTokenBytes)
+      return path + " is too large for a token file (over 4 KiB)";
   }
 }
 
@@ -60,7 +61,8 @@ std::string read_token_file(const std::string& path, std::string* token) {
     return path + ": token must be at least " + std::to_string(kMinTokenBytes) + " bytes";
   }
   for (char c : content) {
-    if (c <= ' ' || c > '~') return path + ": token may only contain printable ASCII without spaces";
+    if (c <= ' ' || c > '~')
+      return path + ": token may only contain printable ASCII without spaces";
   }
   *token = std::move(content);
   return {};

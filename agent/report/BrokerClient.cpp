@@ -203,9 +203,9 @@ awaitable<AttemptResult> BrokerClient::State::attempt(const std::string& body) {
   resolve_deadline.async_wait([this](const ErrorCode& wait_ec) {
     if (!wait_ec) resolver.cancel();
   });
-  auto endpoints = co_await resolver.async_resolve(
-      target.endpoint.host, std::to_string(target.endpoint.port),
-      asio::redirect_error(use_awaitable, ec));
+  auto endpoints =
+      co_await resolver.async_resolve(target.endpoint.host, std::to_string(target.endpoint.port),
+                                      asio::redirect_error(use_awaitable, ec));
   resolve_deadline.cancel();
   if (ec) co_return failed("resolve " + target.endpoint.host, ec);
   if (stopped) co_return AttemptResult{Outcome::Failed, "stopped"};

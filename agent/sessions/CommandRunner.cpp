@@ -40,9 +40,8 @@ int prepare(SpawnSetup* setup, int stdout_fd) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&defaults, sig);
   sigset_t empty;
   sigemptyset(&empty);
-  int rc = posix_spawnattr_setflags(&setup->attributes, POSIX_SPAWN_SETPGROUP |
-                                                            POSIX_SPAWN_SETSIGDEF |
-                                                            POSIX_SPAWN_SETSIGMASK);
+  int rc = posix_spawnattr_setflags(
+      &setup->attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   if (rc == 0) rc = posix_spawnattr_setpgroup(&setup->attributes, 0);
   if (rc == 0) rc = posix_spawnattr_setsigdefault(&setup->attributes, &defaults);
   if (rc == 0) rc = posix_spawnattr_setsigmask(&setup->attributes, &empty);
@@ -111,7 +110,8 @@ std::string run_command(const std::vector<std::string>& argv, const CommandLimit
   SpawnSetup setup;
   pid_t pid = -1;
   int rc = prepare(&setup, pipe_fds[1]);
-  if (rc == 0) rc = posix_spawn(&pid, args[0], &setup.actions, &setup.attributes, args.data(), environ);
+  if (rc == 0)
+    rc = posix_spawn(&pid, args[0], &setup.actions, &setup.attributes, args.data(), environ);
   ::close(pipe_fds[1]);
   if (rc != 0) {
     ::close(pipe_fds[0]);

@@ -50,8 +50,8 @@ std::unique_ptr<SessionDbReader> SessionDbReader::open(const std::string& path, 
     rc = sqlite3_prepare_v3(db, kQuery, -1, SQLITE_PREPARE_PERSISTENT, &query, nullptr);
   }
   if (rc != SQLITE_OK) {
-    *error = "cannot open session DB " + path + " read-only: " +
-             (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    *error = "cannot open session DB " + path +
+             " read-only: " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_finalize(query);
     sqlite3_close_v2(db);
     return nullptr;

@@ -14,7 +14,8 @@ constexpr int kMaxDisplay = 65535;
 std::string check_session_id(std::string_view id) {
   const std::size_t max_bytes = SnapshotLimits{}.max_string_bytes;
   if (id.empty()) return "session id is empty";
-  if (id.size() > max_bytes) return "session id is longer than " + std::to_string(max_bytes) + " bytes";
+  if (id.size() > max_bytes)
+    return "session id is longer than " + std::to_string(max_bytes) + " bytes";
   for (char c : id) {
     if (c <= ' ' || c > '~' || c == '|') return "session id is not printable ASCII without spaces";
   }
@@ -40,8 +41,8 @@ std::string to_snapshot_session(const SessionRow& row, TimeBase base, SnapshotSe
   if (auto error = check_session_id(row.session_id); !error.empty()) return error;
   if (auto error = check_user(row.user); !error.empty()) return error;
   int display = 0;
-  auto [end, ec] = std::from_chars(row.display.data(), row.display.data() + row.display.size(),
-                                   display);
+  auto [end, ec] =
+      std::from_chars(row.display.data(), row.display.data() + row.display.size(), display);
   // from_chars accepts a leading '-'; X displays are never negative.
   if (row.display.empty() || ec != std::errc() || end != row.display.data() + row.display.size() ||
       display < 0 || display > kMaxDisplay) {

@@ -1,6 +1,7 @@
 #include "agent/sessions/SessionSource.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -47,7 +48,8 @@ std::string parse_x2gosql_backend(std::string_view text) {
 }
 
 SessionSource::SessionSource(SessionSourceOptions options)
-    : options_(std::move(options)), sqlite_backend_(read_backend(options_.x2gosql_file) == "sqlite") {}
+    : options_(std::move(options)),
+      sqlite_backend_(read_backend(options_.x2gosql_file) == "sqlite") {}
 
 SessionSource::~SessionSource() = default;
 
@@ -62,7 +64,15 @@ void SessionSource::note_source(std::string_view source, std::string_view reason
 }
 
 bool SessionSource::list_from_db(SessionListing* out, std::string* error) {
-  if (!reader_) reader_ = SessionDbReader::open(options_.session_db, error);
+  // An open connection keeps reading a file that was renamed over or deleted; reopen by path.
+  struct stat info {};
+  if (::stat(options_.session_db.c_str(), &info) != 0 || info.st_ino != reader_inode_) {
+    reader_.reset();
+  }
+  if (!reader_) {
+    reader_ = SessionDbReader::open(options_.session_db, error);
+    reader_inode_ = reader_ ? info.st_ino : 0;
+  }
   if (!reader_) return false;
   if (reader_->read(options_.server_name, options_.time_base, out, error)) return true;
   reader_.reset();  // a fresh connection next time, e.g. after the file was replaced

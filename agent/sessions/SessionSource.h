@@ -1,6 +1,8 @@
 #pragma once
 // Where the agent gets this host's sessions: X2Go's SQLite DB, read directly and read-only, or,
 // when that is impossible (another SQL backend, no permission), the listsessions command.
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +46,7 @@ class SessionSource {
   SessionSourceOptions options_;
   bool sqlite_backend_;
   std::unique_ptr<SessionDbReader> reader_;
+  ino_t reader_inode_ = 0;  // of the file reader_ opened; a replaced file is reopened
   std::string current_source_;
 };
 

@@ -36,8 +36,8 @@ int digits(std::string_view text, std::size_t at, std::size_t width) {
 std::optional<std::int64_t> parse_x2go_time(std::string_view text, TimeBase base) {
   // 0123456789012345678
   // YYYY-MM-DDTHH:MM:SS
-  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   int year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);

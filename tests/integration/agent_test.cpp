@@ -61,12 +61,16 @@ class StubBroker {
   }
 
   void start() {
-    std::vector<std::string> argv = {"python3", X2GOJUMP_FIXTURES_DIR "/agent_api_stub.py",
-                                     std::to_string(port_), record_file(), "--status-file",
+    std::vector<std::string> argv = {"python3",
+                                     X2GOJUMP_FIXTURES_DIR "/agent_api_stub.py",
+                                     std::to_string(port_),
+                                     record_file(),
+                                     "--status-file",
                                      status_file()};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
-    process_ = std::make_unique<Process>(ProcessOptions{
-        .argv = argv, .stdout_path = dir_.file(name_ + ".out"), .stderr_path = dir_.file(name_ + ".out")});
+    process_ = std::make_unique<Process>(ProcessOptions{.argv = argv,
+                                                        .stdout_path = dir_.file(name_ + ".out"),
+                                                        .stderr_path = dir_.file(name_ + ".out")});
     ASSERT_TRUE(test::wait_for_tcp_port("127.0.0.1", port_, 10s, process_.get()))
         << test::read_file(dir_.file(name_ + ".out"));
   }
@@ -144,13 +148,14 @@ class AgentTest : public ::testing::Test {
     db_path_ = dir_.file("x2go_sessions");
     ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db_), SQLITE_OK);
     // `sqlite3 /var/lib/x2go/x2go_sessions .schema` of Debian 12's x2goserver, sessions table.
-    exec("CREATE TABLE sessions(session_id varchar(500) primary key, display integer not null,"
-         " uname varchar(100) not null, server varchar(100) not null, client inet,"
-         " status char(1) not null default 'R',"
-         " init_time timestamp not null default CURRENT_TIMESTAMP,"
-         " last_time timestamp not null default CURRENT_TIMESTAMP, cookie char(33), agent_pid int,"
-         " gr_port int, sound_port int, fs_port int, tekictrl_port int, tekidata_port int,"
-         " unique(display))");
+    exec(
+        "CREATE TABLE sessions(session_id varchar(500) primary key, display integer not null,"
+        " uname varchar(100) not null, server varchar(100) not null, client inet,"
+        " status char(1) not null default 'R',"
+        " init_time timestamp not null default CURRENT_TIMESTAMP,"
+        " last_time timestamp not null default CURRENT_TIMESTAMP, cookie char(33), agent_pid int,"
+        " gr_port int, sound_port int, fs_port int, tekictrl_port int, tekidata_port int,"
+        " unique(display))");
     test::write_file(dir_.file("token"), std::string(kToken) + "\n", 0600);
     test::write_file(dir_.file("host_ed25519_key.pub"), std::string(kHostKey) + " root@host\n");
   }
@@ -171,11 +176,12 @@ class AgentTest : public ::testing::Test {
   // As x2goinsertsession + x2gocreatesession would leave it.
   void insert_session(const std::string& id, int display, const std::string& status = "R",
                       const std::string& server = kServer) {
-    exec("INSERT INTO sessions (session_id, display, uname, server, status, init_time, last_time,"
-         " cookie, agent_pid, client, gr_port) VALUES ('" + id + "', " + std::to_string(display) +
-         ", 'x2gotest', '" + server + "', '" + status +
-         "', datetime('now','localtime'), datetime('now','localtime'),"
-         " 'b50f3193df8606ef4cd6e4c83f16c4ee', 4242, '10.200.1.1', 39424)");
+    exec(
+        "INSERT INTO sessions (session_id, display, uname, server, status, init_time, last_time,"
+        " cookie, agent_pid, client, gr_port) VALUES ('" +
+        id + "', " + std::to_string(display) + ", 'x2gotest', '" + server + "', '" + status +
+        "', datetime('now','localtime'), datetime('now','localtime'),"
+        " 'b50f3193df8606ef4cd6e4c83f16c4ee', 4242, '10.200.1.1', 39424)");
   }
 
   // broker_tables: the [[broker]] tables, complete.
@@ -187,14 +193,17 @@ class AgentTest : public ::testing::Test {
                          // Long, so only the DB watcher can explain a prompt update.
                          "heartbeat_interval_s = 60\n"
                          "host_key_files = [\"host_ed25519_key.pub\"]\n"
-                         "log_level = \"debug\"\n\n" + broker_tables);
-    agent_ = std::make_unique<Process>(ProcessOptions{
-        .argv = {X2GOJUMP_AGENT_BIN, "--config", dir_.file("agent.toml")},
-        .stdout_path = dir_.file("agent.log"), .stderr_path = dir_.file("agent.log")});
+                         "log_level = \"debug\"\n\n" +
+                         broker_tables);
+    agent_ = std::make_unique<Process>(
+        ProcessOptions{.argv = {X2GOJUMP_AGENT_BIN, "--config", dir_.file("agent.toml")},
+                       .stdout_path = dir_.file("agent.log"),
+                       .stderr_path = dir_.file("agent.log")});
   }
 
   static std::string broker_table(const StubBroker& stub) {
-    return "[[broker]]\nurl = \"" + stub.url() + "\"\nallow_plain_http = true\n"
+    return "[[broker]]\nurl = \"" + stub.url() +
+           "\"\nallow_plain_http = true\n"
            "token_file = \"token\"\n\n";
   }
 
@@ -307,7 +316,8 @@ TEST_F(AgentTest, KilledBrokerIsRetriedWithBackoffAndCaughtUpWithoutDelayingOthe
       [&] {
         std::string text = log();
         std::size_t count = 0;
-        for (std::size_t at = 0; (at = text.find("next attempt in", at)) != std::string::npos; ++at) {
+        for (std::size_t at = 0; (at = text.find("next attempt in", at)) != std::string::npos;
+             ++at) {
           ++count;
         }
         return count >= 3;
@@ -316,8 +326,8 @@ TEST_F(AgentTest, KilledBrokerIsRetriedWithBackoffAndCaughtUpWithoutDelayingOthe
       << "no retries";
   std::size_t down_seen = down.requests().size();
   down.start();
-  auto caught_up = down.wait_for(
-      [](const Snapshot& s) { return s.sessions.size() == 3; }, 20s, down_seen);
+  auto caught_up =
+      down.wait_for([](const Snapshot& s) { return s.sessions.size() == 3; }, 20s, down_seen);
   ASSERT_TRUE(caught_up) << "the returning broker did not catch up";
   // Only the newest snapshot was kept for it: one delivery, not a backlog of three.
   std::this_thread::sleep_for(500ms);  // lets a wrongly queued backlog show up; no event to wait on
@@ -358,7 +368,8 @@ TEST_F(AgentTest, RejectedTokenIsLoggedAndNotRetriedInALoop) {
   stub.set_status(401);
   stub.start();
   start_agent(broker_table(stub));
-  ASSERT_TRUE(test::wait_until([&] { return log().find("snapshot rejected: HTTP 401") != std::string::npos; }, 5s));
+  ASSERT_TRUE(test::wait_until(
+      [&] { return log().find("snapshot rejected: HTTP 401") != std::string::npos; }, 5s));
   std::this_thread::sleep_for(1s);  // counting requests over a period; nothing to wait on
   // A rejected snapshot is dropped: at most the one request until the next change or heartbeat.
   EXPECT_EQ(stub.requests().size(), 1u);
@@ -378,9 +389,12 @@ TEST_F(AgentTest, SlowBrokerDoesNotDelayOthers) {
   ASSERT_TRUE(arrived);
   EXPECT_LT((arrived->received - changed_at) * 1000, 1000);
   // The slow one times out after 5 s and is retried.
-  EXPECT_TRUE(test::wait_until([&] { return log().find("send: timed out") != std::string::npos ||
-                                            log().find("read reply: timed out") != std::string::npos; },
-                               10s));
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        return log().find("send: timed out") != std::string::npos ||
+               log().find("read reply: timed out") != std::string::npos;
+      },
+      10s));
 }
 
 // TLS: the broker certificate must chain to ca_file and name the host in the URL.
@@ -391,8 +405,8 @@ class AgentTlsTest : public AgentTest {
     auto result = test::run_process(
         {.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=xj-test",
-                  "-addext", "subjectAltName=" + subject_alt_name, "-keyout", dir_.file(name + ".key"),
-                  "-out", dir_.file(name + ".pem")}},
+                  "-addext", "subjectAltName=" + subject_alt_name, "-keyout",
+                  dir_.file(name + ".key"), "-out", dir_.file(name + ".pem")}},
         20s);
     ASSERT_EQ(result.exit_code, 0) << test::describe(result);
   }
@@ -428,7 +442,8 @@ TEST_F(AgentTlsTest, RefusesUntrustedOrMisnamedCertificates) {
       [&] {
         std::string text = log();
         std::size_t count = 0;
-        for (std::size_t at = 0; (at = text.find("certificate verify failed", at)) != std::string::npos; ++at) {
+        for (std::size_t at = 0;
+             (at = text.find("certificate verify failed", at)) != std::string::npos; ++at) {
           ++count;
         }
         return count >= 2;

@@ -12,8 +12,8 @@ TEST(Backoff, DoublesFromHalfASecondUpToThirtySeconds) {
   Backoff backoff;
   std::vector<long> ceilings;
   for (int i = 0; i < 10; ++i) ceilings.push_back(backoff.next(1.0).count());
-  EXPECT_EQ(ceilings, (std::vector<long>{500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
-                                         30000}));
+  EXPECT_EQ(ceilings,
+            (std::vector<long>{500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000}));
   EXPECT_EQ(backoff.failures(), 10);
 }
 

@@ -113,12 +113,14 @@ log_level = "debug"
 
 [[broker]]
 url = "https://[2001:db8::1]:9443/"
-token_file = ")" + token_ + R"("
+token_file = ")" + token_ +
+                     R"("
 ca_file = "ca.pem"
 
 [[broker]]
 url = "http://127.0.0.1:8080"
-token_file = ")" + token2 + R"("
+token_file = ")" + token2 +
+                     R"("
 allow_plain_http = true
 )";
   AgentConfigResult result = parse(text);
@@ -148,8 +150,9 @@ TEST_F(AgentConfigTest, EmptyHostKeyListMeansNone) {
 
 TEST_F(AgentConfigTest, ErrorsCarryFileLineAndKey) {
   std::string file = config_file();
-  EXPECT_THAT(errors(minimal("heartbeat_interval_s = 0")),
-              ElementsAre(file + ":2: agent.heartbeat_interval_s: must be between 1 and 3600, got 0"));
+  EXPECT_THAT(
+      errors(minimal("heartbeat_interval_s = 0")),
+      ElementsAre(file + ":2: agent.heartbeat_interval_s: must be between 1 and 3600, got 0"));
   EXPECT_THAT(errors(minimal("bogus = 1")), ElementsAre(file + ":2: agent.bogus: unknown key"));
   EXPECT_THAT(errors(minimal("", "colour = \"red\"")),
               ElementsAre(file + ":6: broker[0].colour: unknown key"));
@@ -277,10 +280,10 @@ TEST_F(AgentConfigTest, TokenFileMessagesNeverContainTheToken) {
 
 TEST(TokenFile, StripsOneLineEnding) {
   std::string path = ::testing::TempDir() + "/xj-token-" + std::to_string(::getpid());
-  for (const auto& [content, expected] : std::vector<std::pair<std::string, std::string>>{
-           {std::string(kToken), kToken},
-           {std::string(kToken) + "\n", kToken},
-           {std::string(kToken) + "\r\n", kToken}}) {
+  for (const auto& [content, expected] :
+       std::vector<std::pair<std::string, std::string>>{{std::string(kToken), kToken},
+                                                        {std::string(kToken) + "\n", kToken},
+                                                        {std::string(kToken) + "\r\n", kToken}}) {
     std::ofstream(path) << content;
     ::chmod(path.c_str(), 0600);
     std::string token;
@@ -308,8 +311,9 @@ TEST_F(AgentConfigTest, LoadReadsTheFile) {
 }
 
 TEST_F(AgentConfigTest, CollectsAllErrorsOfOneFile) {
-  std::string text = "[agent]\nheartbeat_interval_s = 0\nlog_level = \"loud\"\n"
-                     "[[broker]]\nurl = \"ftp://b\"\ntoken_file = \"nope\"\n";
+  std::string text =
+      "[agent]\nheartbeat_interval_s = 0\nlog_level = \"loud\"\n"
+      "[[broker]]\nurl = \"ftp://b\"\ntoken_file = \"nope\"\n";
   EXPECT_THAT(errors(text), SizeIs(4));
 }
 
@@ -384,8 +388,8 @@ TEST_F(AgentConfigTest, ReadsHostKeysWithoutComments) {
   std::string bad = write("bad.pub", "ssh-ed25519 not-base64!\n");
   std::string empty = write("empty.pub", "");
   std::vector<std::string> problems;
-  auto keys = read_host_keys({good, commented, bad, empty, (dir_ / "missing.pub").string()},
-                             &problems);
+  auto keys =
+      read_host_keys({good, commented, bad, empty, (dir_ / "missing.pub").string()}, &problems);
   EXPECT_THAT(keys, ElementsAre(kEd25519, kEd25519));
   ASSERT_THAT(problems, SizeIs(3));
   EXPECT_THAT(problems[0], HasSubstr("bad.pub"));

@@ -33,8 +33,8 @@ TEST(LoadSampler, ParsesLoadavg) {
 }
 
 TEST(LoadSampler, RejectsMalformedLoadavgAndKeepsTheOldValues) {
-  for (std::string_view text : {"", "\n", "0.52", "0.52 0.58", "0.52 0.58 x", "-1 0 0",
-                                "nan 0 0", "inf 0 0", "0.5a 0 0", "0,52 0.58 0.59", "0x1 0 0"}) {
+  for (std::string_view text : {"", "\n", "0.52", "0.52 0.58", "0.52 0.58 x", "-1 0 0", "nan 0 0",
+                                "inf 0 0", "0.5a 0 0", "0,52 0.58 0.59", "0x1 0 0"}) {
     HostLoad load;
     load.load1 = 9;
     EXPECT_FALSE(parse_loadavg(text, &load)) << text;
@@ -50,14 +50,12 @@ TEST(LoadSampler, ParsesMeminfo) {
 }
 
 TEST(LoadSampler, RejectsMeminfoWithoutBothValues) {
-  for (std::string_view text : {"", "MemTotal: 1 kB\n", "MemAvailable: 1 kB\n",
-                                "MemTotal: x kB\nMemAvailable: 1 kB\n",
-                                "MemTotal: 1 MB\nMemAvailable: 1 kB\n",
-                                "MemTotal: 1\nMemAvailable: 1 kB\n",
-                                "MemTotal: -1 kB\nMemAvailable: 1 kB\n",
-                                "MemTotal: 1 kB extra\nMemAvailable: 1 kB\n",
-                                "MemTotal 1 kB\nMemAvailable: 1 kB\n",
-                                "MemTotal: 99999999999999999999 kB\nMemAvailable: 1 kB\n"}) {
+  for (std::string_view text :
+       {"", "MemTotal: 1 kB\n", "MemAvailable: 1 kB\n", "MemTotal: x kB\nMemAvailable: 1 kB\n",
+        "MemTotal: 1 MB\nMemAvailable: 1 kB\n", "MemTotal: 1\nMemAvailable: 1 kB\n",
+        "MemTotal: -1 kB\nMemAvailable: 1 kB\n", "MemTotal: 1 kB extra\nMemAvailable: 1 kB\n",
+        "MemTotal 1 kB\nMemAvailable: 1 kB\n",
+        "MemTotal: 99999999999999999999 kB\nMemAvailable: 1 kB\n"}) {
     HostLoad load;
     load.mem_total_kb = 5;
     EXPECT_FALSE(parse_meminfo(text, &load)) << text;
@@ -71,7 +69,8 @@ TEST(LoadSampler, RejectsMeminfoWithoutBothValues) {
 }
 
 TEST(LoadSampler, SamplesADirectoryAndTheRealProc) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / ("xj-proc-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::path(::testing::TempDir()) / ("xj-proc-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "loadavg") << "1.50 1.00 0.50 2/100 42\n";
   std::ofstream(dir / "meminfo") << kMeminfo;

@@ -31,9 +31,22 @@ constexpr const char* kCookie = "b50f3193df8606ef4cd6e4c83f16c4ee";
 
 // The example row of docs/x2go-over-ssh.md §4, as x2golistsessions_root prints it on host "vm".
 std::vector<std::string> example_fields() {
-  return {"8916", "x2gotest-50-1795640822_stRxterm_dp24", "50", "vm", "S",
-          "2026-11-25T21:07:02", kCookie, "127.0.0.1", "39424", "39425",
-          "2026-11-25T21:07:38", "x2gotest", "40", "39426", "-1", "-1"};
+  return {"8916",
+          "x2gotest-50-1795640822_stRxterm_dp24",
+          "50",
+          "vm",
+          "S",
+          "2026-11-25T21:07:02",
+          kCookie,
+          "127.0.0.1",
+          "39424",
+          "39425",
+          "2026-11-25T21:07:38",
+          "x2gotest",
+          "40",
+          "39426",
+          "-1",
+          "-1"};
 }
 
 // The example row with some fields replaced (by 0-based index), joined with '|'.
@@ -45,8 +58,16 @@ std::string row(const std::map<int, std::string>& changes = {},
   return line;
 }
 
-enum : int { kPid = 0, kId = 1, kDisplay = 2, kServer = 3, kStatus = 4, kCreated = 5,
-             kLast = 10, kUser = 11 };
+enum : int {
+  kPid = 0,
+  kId = 1,
+  kDisplay = 2,
+  kServer = 3,
+  kStatus = 4,
+  kCreated = 5,
+  kLast = 10,
+  kUser = 11
+};
 
 SessionListing parse(std::string_view output) {
   return parse_list_sessions(output, "vm", TimeBase::Utc);
@@ -145,8 +166,9 @@ TEST(ListSessionsParser, SixteenEmptyFieldsAreNotOurServer) {
 }
 
 TEST(ListSessionsParser, RejectsBadDisplays) {
-  for (std::string display : std::vector<std::string>{"", "abc", "-1", "+5", " 50", "50 ", "5.0", "0x10", "5e1",
-                              "99999999999", "2147483648", "65536", std::string("5\0", 2), "٥٠"}) {
+  for (std::string display : std::vector<std::string>{"", "abc", "-1", "+5", " 50", "50 ", "5.0",
+                                                      "0x10", "5e1", "99999999999", "2147483648",
+                                                      "65536", std::string("5\0", 2), "٥٠"}) {
     EXPECT_THAT(only_problem(row({{kDisplay, display}})), HasSubstr("display")) << display;
   }
 }
@@ -164,14 +186,29 @@ TEST(ListSessionsParser, RejectsBadStatuses) {
 }
 
 TEST(ListSessionsParser, RejectsBadTimestampsInEitherColumn) {
-  for (std::string time :
-       {"", "2026-11-25 21:07:02", "2026-11-25T21:07", "2026-11-25T21:07:02Z",
-        "2026-11-25T21:07:02.5", "26-11-25T21:07:02", "2026/11/25T21:07:02", "2026-13-01T00:00:00",
-        "2026-00-01T00:00:00", "2026-11-00T00:00:00", "2026-02-29T00:00:00",
-        "1900-02-29T00:00:00", "2026-04-31T00:00:00", "2026-11-25T24:00:00", "2026-11-25T23:60:00",
-        "2026-11-25T23:59:60", "1969-12-31T23:59:59", "0000-01-01T00:00:00", "+026-11-25T21:07:02",
-        "2026-1-25T21:07:02Z", "2026-11-25t21:07:02", "2026-11-25T2a:07:02",
-        "１０２６-11-25T21:07:02"}) {
+  for (std::string time : {"",
+                           "2026-11-25 21:07:02",
+                           "2026-11-25T21:07",
+                           "2026-11-25T21:07:02Z",
+                           "2026-11-25T21:07:02.5",
+                           "26-11-25T21:07:02",
+                           "2026/11/25T21:07:02",
+                           "2026-13-01T00:00:00",
+                           "2026-00-01T00:00:00",
+                           "2026-11-00T00:00:00",
+                           "2026-02-29T00:00:00",
+                           "1900-02-29T00:00:00",
+                           "2026-04-31T00:00:00",
+                           "2026-11-25T24:00:00",
+                           "2026-11-25T23:60:00",
+                           "2026-11-25T23:59:60",
+                           "1969-12-31T23:59:59",
+                           "0000-01-01T00:00:00",
+                           "+026-11-25T21:07:02",
+                           "2026-1-25T21:07:02Z",
+                           "2026-11-25t21:07:02",
+                           "2026-11-25T2a:07:02",
+                           "１０２６-11-25T21:07:02"}) {
     EXPECT_THAT(only_problem(row({{kCreated, time}})), HasSubstr("created time")) << time;
     EXPECT_THAT(only_problem(row({{kLast, time}})), HasSubstr("last change time")) << time;
   }
@@ -277,9 +314,15 @@ TEST(ListSessionsParser, SurvivesRandomInput) {
     for (int e = 0; e < edits; ++e) {
       std::size_t at = static_cast<std::size_t>(random()) % text.size();
       switch (random() % 3) {
-        case 0: text[at] = alphabet[static_cast<std::size_t>(random()) % alphabet.size()]; break;
-        case 1: text.erase(at, 1 + static_cast<std::size_t>(random()) % 5); break;
-        default: text.insert(at, 1, static_cast<char>(byte(random))); break;
+        case 0:
+          text[at] = alphabet[static_cast<std::size_t>(random()) % alphabet.size()];
+          break;
+        case 1:
+          text.erase(at, 1 + static_cast<std::size_t>(random()) % 5);
+          break;
+        default:
+          text.insert(at, 1, static_cast<char>(byte(random)));
+          break;
       }
       if (text.empty()) text = "|";
     }
@@ -373,7 +416,11 @@ TEST(SessionSource, FallsBackToTheCommandWhenTheBackendIsNotSqlite) {
   std::string dir = ::testing::TempDir();
   std::string sql = dir + "/xj_x2gosql_sql";
   std::string script = dir + "/xj_listsessions.sh";
-  { std::FILE* f = std::fopen(sql.c_str(), "w"); std::fputs("backend=postgres\n", f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(sql.c_str(), "w");
+    std::fputs("backend=postgres\n", f);
+    std::fclose(f);
+  }
   {
     std::FILE* f = std::fopen(script.c_str(), "w");
     std::fputs(("#!/bin/sh\necho '" + row() + "'\n").c_str(), f);

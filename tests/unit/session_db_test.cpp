@@ -127,8 +127,8 @@ TEST_F(SessionDbTest, ReadsRunningAndSuspendedSessionsOfThisServer) {
   SessionListing listing = read(*reader);
   EXPECT_THAT(listing.problems, IsEmpty());
   ASSERT_THAT(listing.sessions, SizeIs(2));
-  const SnapshotSession& running = listing.sessions[0].status == 'R' ? listing.sessions[0]
-                                                                      : listing.sessions[1];
+  const SnapshotSession& running =
+      listing.sessions[0].status == 'R' ? listing.sessions[0] : listing.sessions[1];
   EXPECT_EQ(running.session_id, "x2gotest-50-1795640822_stRxterm_dp24");
   EXPECT_EQ(running.user, "x2gotest");
   EXPECT_EQ(running.display, 50);
@@ -163,9 +163,10 @@ TEST_F(SessionDbTest, ReportsInvalidRowsAndKeepsTheRest) {
   x2go.insert("a-50-1", 50, "a", "vm", "R");
   x2go.insert("b-51-1", 51, "b", "vm", "R", "yesterday");
   x2go.insert("c-52-1", 52, "", "vm", "S");
-  x2go.exec("INSERT INTO sessions (session_id, display, uname, server, status, init_time,"
-            " last_time) VALUES ('d-53-1', 'fifty', 'd', 'vm', 'R', '2026-11-25 21:07:02',"
-            " '2026-11-25 21:07:02')");
+  x2go.exec(
+      "INSERT INTO sessions (session_id, display, uname, server, status, init_time,"
+      " last_time) VALUES ('d-53-1', 'fifty', 'd', 'vm', 'R', '2026-11-25 21:07:02',"
+      " '2026-11-25 21:07:02')");
   auto reader = open_reader(path_);
   ASSERT_TRUE(reader);
   SessionListing listing = read(*reader);
@@ -245,7 +246,10 @@ TEST_F(SessionDbTest, ReadFailsWhileX2goHoldsAnExclusiveLockThenRecovers) {
 
 TEST_F(SessionDbTest, OpensPathsWithUriSpecialCharacters) {
   std::string odd = (dir_ / "x2go?mode=rwc#%41 sessions").string();
-  { X2goDb x2go(odd); x2go.insert("a-50-1", 50, "a", "vm", "R"); }
+  {
+    X2goDb x2go(odd);
+    x2go.insert("a-50-1", 50, "a", "vm", "R");
+  }
   auto reader = open_reader(odd);
   ASSERT_TRUE(reader);
   EXPECT_THAT(read(*reader).sessions, SizeIs(1));
@@ -273,6 +277,38 @@ TEST_F(SessionDbTest, SourcePrefersTheDbWhenTheBackendIsSqlite) {
   std::string error;
   ASSERT_TRUE(source.list(&listing, &error)) << error;
   EXPECT_THAT(listing.sessions, SizeIs(1));
+}
+
+TEST_F(SessionDbTest, SourceReopensADbFileThatWasReplaced) {
+  {
+    X2goDb x2go(path_);
+    x2go.insert("old-50-1", 50, "a", "vm", "R");
+  }
+  SessionSourceOptions options;
+  options.server_name = "vm";
+  options.session_db = path_;
+  options.listsessions_command = {"/bin/false"};
+  options.x2gosql_file = (dir_ / "no-sql-file").string();
+  SessionSource source(options);
+  SessionListing listing;
+  std::string error;
+  ASSERT_TRUE(source.list(&listing, &error)) << error;
+  ASSERT_THAT(listing.sessions, SizeIs(1));
+  EXPECT_EQ(listing.sessions[0].session_id, "old-50-1");
+
+  std::string replacement = (dir_ / "restored").string();
+  {
+    X2goDb x2go(replacement);
+    x2go.insert("new-51-1", 51, "a", "vm", "R");
+  }
+  std::filesystem::rename(replacement, path_);
+  ASSERT_TRUE(source.list(&listing, &error)) << error;
+  ASSERT_THAT(listing.sessions, SizeIs(1));
+  EXPECT_EQ(listing.sessions[0].session_id, "new-51-1");
+
+  std::filesystem::remove(path_);
+  EXPECT_FALSE(source.list(&listing, &error));
+  EXPECT_THAT(error, HasSubstr("cannot open session DB"));
 }
 
 }  // namespace
