@@ -11,7 +11,10 @@
 #include <random>
 #include <thread>
 
+#include "broker/agentapi/AgentApiServer.h"
 #include "broker/config/Config.h"
+#include "broker/health/FailurePenalty.h"
+#include "broker/health/HealthMonitor.h"
 #include "broker/login/LoginService.h"
 #include "broker/net/Listener.h"
 #include "broker/net/StartupGate.h"
@@ -49,7 +52,8 @@ int run(std::shared_ptr<const BrokerConfig> config) {
 
   // LDAP binds and SQLite queries block; they run here, never on the event loops.
   boost::asio::thread_pool blocking(4);
-  LoginService login(config, store, blocking);
+  FailurePenalty penalties(config->health.failure_penalty);
+  LoginService login(config, store, blocking, penalties);
   ConnectionContext context{login};
 
   int threads = config->threads > 0 ? config->threads
@@ -80,11 +84,22 @@ int run(std::shared_ptr<const BrokerConfig> config) {
     workers.dispatch(socket.release(), std::move(peer));
   });
 
+  // Probes and the agent API share the accept thread: both are light and never block on I/O.
+  HealthMonitor health(accept_io, *config, store, blocking);
+  AgentApiServer agent_api(accept_io, *config, store, blocking,
+                           [&health](const std::string& server, const Snapshot&) {
+                             health.on_heartbeat(server, std::chrono::system_clock::now());
+                           });
+  agent_api.start();
+  health.start();
+
   boost::asio::signal_set signals(accept_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signal);
     listener.stop();
+    agent_api.stop();
+    health.stop();
     accept_io.stop();
   });
 

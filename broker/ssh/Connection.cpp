@@ -294,6 +294,7 @@ bool Connection::step_backend() {
     case BackendLogin::Outcome::HostKeyMismatch:
       spdlog::warn("{} backend {} ({}:{}) not usable: {}", log_prefix_, attempt.target().server,
                    attempt.target().address, attempt.target().port, attempt.detail());
+      context_.login.record_backend_failure(attempt.target().server);
       try_next_backend();
       return true;
   }
