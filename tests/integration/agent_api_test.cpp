@@ -2,6 +2,7 @@
 // the store follows accepted snapshots and nothing else; limits and timeouts hold.
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -83,6 +84,7 @@ class ApiServer {
   }
   ~ApiServer() {
     stop();
+    work_.reset();
     io_.stop();
     thread_.join();
     pool_.join();
@@ -107,6 +109,8 @@ class ApiServer {
   SessionStore store_;
   asio::thread_pool pool_;
   asio::io_context io_;
+  // Keeps io_.run() going after stop() removed all other work, so stop() may run twice.
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::unique_ptr<AgentApiServer> server_;
   tcp::endpoint endpoint_;
   std::atomic<int> reports_{0};
