@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "broker/config/ConfigSections.h"
+#include "broker/config/ConfigText.h"
 #include "broker/config/TableReader.h"
 
 namespace x2gojump {
@@ -82,16 +83,10 @@ void read_document(const toml::table& document, const std::filesystem::path& con
 ConfigResult parse_broker_config(std::string_view text, std::string_view file_name) {
   ErrorSink errors{std::string(file_name)};
   BrokerConfig config;
-  try {
-    toml::table document = toml::parse(text, file_name);
-    auto config_dir = std::filesystem::path(file_name).parent_path();
-    read_document(document, config_dir, &errors, &config);
-  } catch (const toml::parse_error& error) {
-    errors.add(static_cast<int>(error.source().begin.line), "", std::string(error.description()));
-  } catch (const std::exception& error) {
-    // Only allocation or filesystem failures get here; the caller still gets an error, not a throw.
-    errors.add(0, "", error.what());
-  }
+  config_detail::parse_toml(text, file_name, &errors,
+                            [&](const toml::table& document, const std::filesystem::path& config_dir) {
+                              read_document(document, config_dir, &errors, &config);
+                            });
   ConfigResult result;
   result.errors = errors.take();
   if (result.errors.empty()) result.config = std::move(config);
@@ -100,21 +95,9 @@ ConfigResult parse_broker_config(std::string_view text, std::string_view file_na
 
 ConfigResult load_broker_config(const std::string& path) {
   std::string text;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  int error = fd < 0 ? errno : 0;
-  while (fd >= 0) {
-    char buffer[8192];
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) error = errno;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  if (fd >= 0) ::close(fd);
-  if (error != 0) {
+  if (auto error = config_detail::read_config_file(path, &text)) {
     ConfigResult result;
-    result.errors.push_back(
-        ConfigError{path, 0, "", std::string("cannot read file: ") + std::strerror(error)});
+    result.errors.push_back(std::move(*error));
     return result;
   }
   return parse_broker_config(text, path);
