@@ -28,32 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// A loopback TCP socket on a random port; listening or not.
-class LoopbackSocket {
- public:
-  explicit LoopbackSocket(bool listen_on) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-        (listen_on && ::listen(fd_, 16) != 0)) {
-      throw std::runtime_error("cannot set up a loopback socket");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~LoopbackSocket() { ::close(fd_); }
-  LoopbackSocket(const LoopbackSocket&) = delete;
-  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
-  int fd() const { return fd_; }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using test::LoopbackSocket;
 
 // Accepts one connection, sends reply, then closes at once (close_after_reply) or waits for the
 // peer to close (or the test to end).

@@ -31,32 +31,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Bound to a random loopback port; listening (handshakes complete, nothing is ever sent) or not
-// (connections are refused).
-class LoopbackPort {
- public:
-  explicit LoopbackPort(bool listening) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-        (listening && ::listen(fd_, 64) != 0)) {
-      throw std::runtime_error("cannot set up a loopback port");
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~LoopbackPort() { ::close(fd_); }
-  LoopbackPort(const LoopbackPort&) = delete;
-  LoopbackPort& operator=(const LoopbackPort&) = delete;
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using test::LoopbackSocket;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -143,8 +118,8 @@ class HealthMonitorTest : public ::testing::Test {
 
   static test::TempDir* dir_;
   static test::SshdBackend* sshd_;
-  LoopbackPort dead_{false};
-  LoopbackPort silent_{true};
+  LoopbackSocket dead_{false};
+  LoopbackSocket silent_{true};
   BrokerConfig config_;
   SessionStore store_{":memory:"};
   boost::asio::io_context io_;
