@@ -7,9 +7,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/auth/LdapDirectory.h"
+#include "tests/fixtures/Process.h"
 #include "tests/fixtures/SlapdFixture.h"
 
 namespace x2gojump {
@@ -29,12 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 const std::string kPeople = "ou=people,dc=example,dc=org";
 
-std::string read_log(const SlapdFixture& ldap) {
-  std::ifstream in(ldap.log_file());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_log(const SlapdFixture& ldap) { return x2gojump::test::read_file(ldap.log_file()); }
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
