@@ -21,6 +21,7 @@ constexpr const char* kInvalidUser = "x2gojump: invalid user name";
 constexpr const char* kDirectoryDown = "x2gojump: directory unavailable, try again later";
 constexpr const char* kBackendRefused = "x2gojump: the X2Go server refused the login";
 constexpr const char* kNoServer = "x2gojump: no X2Go server available";
+constexpr const char* kNotAuthorized = "x2gojump: you are not allowed to use any X2Go server";
 
 void wipe(std::string& secret) {
   explicit_bzero(secret.data(), secret.size());
@@ -33,6 +34,7 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
                        int fd, std::string peer_address)
     : io_(io),
       context_(context),
+      config_(context.login.config()),
       peer_(std::move(peer_address)),
       log_prefix_("[" + peer_ + "]"),
       started_(std::chrono::steady_clock::now()),
@@ -245,6 +247,9 @@ void Connection::on_login_decided(LoginDecision decision) {
       break;
     case LoginStatus::DirectoryUnavailable:
       refuse(kDirectoryDown, "directory unavailable: " + decision.detail);
+      break;
+    case LoginStatus::NotAuthorized:
+      refuse(kNotAuthorized, decision.detail);
       break;
   }
   process();

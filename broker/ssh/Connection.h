@@ -65,10 +65,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void close(const std::string& reason);
   void release_unauthenticated_slot();
-  const BrokerConfig& config() const { return context_.login.config(); }
+  const BrokerConfig& config() const { return *config_; }
 
   boost::asio::io_context& io_;
   ConnectionContext& context_;
+  // The configuration in force when the connection started; a reload does not change it.
+  std::shared_ptr<const BrokerConfig> config_;
   std::string peer_;
   std::string log_prefix_;
   State state_ = State::KeyExchange;
