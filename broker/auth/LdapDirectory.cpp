@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <utility>
 
@@ -18,7 +19,8 @@
 // The user bind reuses the connection that found the DN, so the bind goes to the very server that
 // knows the entry (no replica lag between search and bind) and costs no second TCP/TLS handshake.
 // Groups are then read with the user's own rights, so the service account needs no access to the
-// group tree, and a login never sees more than that user may see.
+// group tree, and a login never sees more than that user may see. groups_of() (for `x2gojumpctl
+// explain`) has no password, so it reads groups as the service account (or anonymously).
 namespace x2gojump {
 namespace {
 
@@ -115,30 +117,60 @@ Attempt read_groups(LdapSession& session, const LdapConfig& config, const LdapEn
   return finish(LoginStatus::Ok, "");
 }
 
-Attempt attempt(const std::string& uri, const LdapConfig& config, std::string_view user,
-                std::string_view password) {
+// Connects, binds the service account if configured, and finds the user's single entry. Ok
+// leaves *session open (as the service account or anonymous) and *entry set.
+Attempt find_user(const std::string& uri, const LdapConfig& config, std::string_view user,
+                  std::unique_ptr<LdapSession>* session, LdapEntry* entry) {
   LdapStatus s;
-  std::unique_ptr<LdapSession> session = LdapSession::open(uri, config, &s);
-  if (!session) return try_next("connect", s);
+  *session = LdapSession::open(uri, config, &s);
+  if (!*session) return try_next("connect", s);
 
   if (!config.bind_dn.empty()) {
-    s = session->bind(config.bind_dn, config.bind_password, nullptr);
+    s = (*session)->bind(config.bind_dn, config.bind_password, nullptr);
     if (!s.ok()) return failed("service bind", s);
   }
 
   std::vector<LdapEntry> found;
   // Size limit 2: enough to tell "exactly one" from "ambiguous" without reading a whole subtree.
-  s = session->search(or_base(config.user_base, config), false, expand_filter(config.user_filter, user),
-                      {"uid"}, 2, &found);
+  s = (*session)->search(or_base(config.user_base, config), false, expand_filter(config.user_filter, user),
+                         {"uid"}, 2, &found);
   if (!search_succeeded(s)) return failed("user search", s);
   if (found.empty()) return finish(LoginStatus::BadCredentials, "no such user");
   if (found.size() > 1 || s.code == LDAP_SIZELIMIT_EXCEEDED) {
     return finish(LoginStatus::BadCredentials, "ambiguous user: the filter matched more than one entry");
   }
-  const LdapEntry& entry = found.front();
+  *entry = std::move(found.front());
+  return finish(LoginStatus::Ok, "");
+}
+
+Attempt with_groups(LdapSession& session, const LdapConfig& config, const LdapEntry& entry,
+                    std::string_view user) {
+  std::vector<std::string> groups;
+  Attempt a = read_groups(session, config, entry, user, &groups);
+  if (a.result.status != LoginStatus::Ok) return a;
+  a.result.user_dn = entry.dn;
+  a.result.groups = std::move(groups);
+  return a;
+}
+
+// Groups read with the service account's rights: no password, no user bind.
+Attempt lookup(const std::string& uri, const LdapConfig& config, std::string_view user) {
+  std::unique_ptr<LdapSession> session;
+  LdapEntry entry;
+  Attempt found = find_user(uri, config, user, &session, &entry);
+  if (found.next || found.result.status != LoginStatus::Ok) return found;
+  return with_groups(*session, config, entry, user);
+}
+
+Attempt attempt(const std::string& uri, const LdapConfig& config, std::string_view user,
+                std::string_view password) {
+  std::unique_ptr<LdapSession> session;
+  LdapEntry entry;
+  Attempt found = find_user(uri, config, user, &session, &entry);
+  if (found.next || found.result.status != LoginStatus::Ok) return found;
 
   PasswordPolicy policy = PasswordPolicy::None;
-  s = session->bind(entry.dn, password, &policy);
+  LdapStatus s = session->bind(entry.dn, password, &policy);
   // ppolicy reports the lock before it checks the password, so this can't wait for a good one.
   if (policy == PasswordPolicy::AccountLocked) return finish(LoginStatus::AccountLocked, "account locked");
   if (policy == PasswordPolicy::PasswordExpired) return finish(LoginStatus::AccountLocked, "password expired");
@@ -149,12 +181,7 @@ Attempt attempt(const std::string& uri, const LdapConfig& config, std::string_vi
     return finish(LoginStatus::AccountLocked, "password must be changed after reset");
   }
 
-  std::vector<std::string> groups;
-  Attempt a = read_groups(*session, config, entry, user, &groups);
-  if (a.result.status != LoginStatus::Ok) return a;
-  a.result.user_dn = entry.dn;
-  a.result.groups = std::move(groups);
-  return a;
+  return with_groups(*session, config, entry, user);
 }
 
 // libldap's one-time global set-up (ldap.conf, the TLS library) is not safe to race; do it once
@@ -170,22 +197,13 @@ void initialize_libldap_once() {
   });
 }
 
-}  // namespace
-
-LdapDirectory::LdapDirectory(LdapConfig config) : config_(std::move(config)) { initialize_libldap_once(); }
-
-LoginResult LdapDirectory::authenticate(std::string_view user, std::string_view password) const {
-  LoginResult result;
-  if (user.empty() || password.empty()) {
-    // An empty password would be an RFC 4513 "unauthenticated bind", which some servers accept.
-    result.status = LoginStatus::BadCredentials;
-    result.detail = user.empty() ? "empty user name" : "empty password";
-    return result;
-  }
+// Tries each_uri on the configured URIs in order until one gives an answer (not "try the next").
+LoginResult over_uris(const LdapConfig& config, std::string_view user,
+                      const std::function<Attempt(const std::string&)>& each_uri) {
   const SigpipeGuard sigpipe_guard;  // outlives every session, so it covers their final unbind too
   std::string failures;
-  for (const std::string& uri : config_.uris) {
-    Attempt a = attempt(uri, config_, user, password);
+  for (const std::string& uri : config.uris) {
+    Attempt a = each_uri(uri);
     if (!a.next) {
       spdlog::debug("ldap: {} via {}: {}", user, uri, a.result.detail.empty() ? "ok" : a.result.detail);
       return std::move(a.result);
@@ -194,9 +212,35 @@ LoginResult LdapDirectory::authenticate(std::string_view user, std::string_view 
     if (!failures.empty()) failures += "; ";
     failures += uri + ": " + a.result.detail;
   }
+  LoginResult result;
   result.status = LoginStatus::DirectoryUnavailable;
   result.detail = failures.empty() ? "no LDAP URI configured" : failures;
   return result;
+}
+
+}  // namespace
+
+LdapDirectory::LdapDirectory(LdapConfig config) : config_(std::move(config)) { initialize_libldap_once(); }
+
+LoginResult LdapDirectory::authenticate(std::string_view user, std::string_view password) const {
+  if (user.empty() || password.empty()) {
+    // An empty password would be an RFC 4513 "unauthenticated bind", which some servers accept.
+    LoginResult result;
+    result.status = LoginStatus::BadCredentials;
+    result.detail = user.empty() ? "empty user name" : "empty password";
+    return result;
+  }
+  return over_uris(config_, user, [&](const std::string& uri) { return attempt(uri, config_, user, password); });
+}
+
+LoginResult LdapDirectory::groups_of(std::string_view user) const {
+  if (user.empty()) {
+    LoginResult result;
+    result.status = LoginStatus::BadCredentials;
+    result.detail = "empty user name";
+    return result;
+  }
+  return over_uris(config_, user, [&](const std::string& uri) { return lookup(uri, config_, user); });
 }
 
 }  // namespace x2gojump

@@ -15,6 +15,8 @@ enum class LoginStatus {
   AccountLocked,         // ppolicy says locked/expired. slapd checks the lock before the password,
                          // so this also answers a wrong password: it reveals only "exists, locked"
   DirectoryUnavailable,  // no URI answered in time, TLS failed, or the service bind failed
+  NotAuthorized,         // authenticated, but no [[pool]] allows this user from this address
+                         // (set by LoginService; LdapDirectory never returns it)
 };
 
 struct LoginResult {
@@ -32,6 +34,12 @@ class LdapDirectory {
   // user with password, then reads groups. An empty password is BadCredentials, never a bind.
   // Each call uses fresh connections; tries the configured URIs in order.
   LoginResult authenticate(std::string_view user, std::string_view password) const;
+
+  // The user's DN and groups without the user's password, for `x2gojumpctl explain`: searches
+  // and reads groups with the service account (bind_dn) or anonymously, so that identity must be
+  // allowed to read the group entries. Ok, BadCredentials ("no such user", ambiguous filter) or
+  // DirectoryUnavailable; never checks the password policy. Fresh connections each call.
+  LoginResult groups_of(std::string_view user) const;
 
  private:
   LdapConfig config_;

@@ -75,6 +75,7 @@ void read_document(const toml::table& document, const std::filesystem::path& con
   }
   config_detail::read_server_list(root.node("server"), root.line(), config_dir, errors,
                                   &config->servers);
+  config_detail::read_pool_list(root.node("pool"), root.line(), config->servers, errors, &config->pools);
   root.report_unknown_keys();
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/policy/Cidr.h"
 #include "broker/routing/Router.h"
 
 namespace x2gojump {
@@ -64,6 +65,32 @@ struct HealthConfig {
   std::chrono::seconds failure_penalty{180};   // deprioritised after a backend connect/login failure
 };
 
+// One [[pool]]: who may use which servers (docs/acl.md). Users and groups compare ASCII
+// case-insensitively, as LDAP's uid and cn do.
+struct PoolConfig {
+  std::string name;                       // unique, [A-Za-z0-9._-]{1,64}
+  std::vector<std::string> servers;       // names of [[server]] entries
+  std::vector<std::string> allow_groups;  // LDAP group cn values
+  std::vector<std::string> allow_users;   // "*" = every authenticated user
+  std::vector<Cidr> allow_networks;       // empty = any source address
+  std::vector<std::string> deny_groups;
+  std::vector<std::string> deny_users;
+  std::vector<Cidr> deny_networks;
+  bool deny_wins = true;             // false: an allow_users entry (not "*") beats group/network denies
+  bool resume_outside_pool = false;  // members may resume their sessions on servers outside their pools
+};
+
+// The admin interfaces ([admin], docs/operations.md). Without an [admin] table there is no
+// admin listener and no control socket; with one, listen and control_socket default to these.
+struct AdminConfig {
+  static constexpr const char* kDefaultControlSocket = "/run/x2gojump/control.sock";
+
+  std::vector<ListenAddress> listen;  // HTTP: /metrics, status page; empty = none
+  std::string control_socket;         // Unix socket for x2gojumpctl; empty = none
+  std::string control_socket_group;   // group given access (mode 0660); empty = the broker's own
+  std::string audit_log = "stdout";   // "stdout", a file (appended), or "" (memory only)
+};
+
 struct LimitsConfig {
   std::chrono::seconds login_grace_time{30};   // whole pre-auth phase, incl. backend login
   int max_startups_begin = 10;                 // MaxStartups start:rate:full
@@ -88,6 +115,7 @@ struct BrokerConfig {
   bool accept_new_backend_host_keys = false;  // trust-on-first-use for servers without a pin
   LdapConfig ldap;
   std::vector<ServerConfig> servers;
+  std::vector<PoolConfig> pools;        // empty = every authenticated user may use every server
   LimitsConfig limits;
   AgentApiConfig agent_api;
   HealthConfig health;

@@ -38,4 +38,9 @@ void read_server_list(const toml::node* servers, int root_line,
                       const std::filesystem::path& config_dir, ErrorSink* errors,
                       std::vector<ServerConfig>* config);
 
+// pools is the value of the root "pool" key, or null when absent (no pools). servers are the
+// already read [[server]] entries, which pools may name.
+void read_pool_list(const toml::node* pools, int root_line, const std::vector<ServerConfig>& servers,
+                    ErrorSink* errors, std::vector<PoolConfig>* config);
+
 }  // namespace x2gojump::config_detail
