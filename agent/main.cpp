@@ -3,19 +3,46 @@
 // Runs unprivileged: the user needs read access to X2Go's session DB, i.e. membership in group
 // x2gouser (the DB is root:x2gouser 0660, its directory 0770), and read access to its token files.
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 
-#include "agent/Agent.h"
+#include "agent/AgentThread.h"
 #include "agent/config/AgentConfig.h"
 #include "common/Log.h"
+#include "common/SystemdNotify.h"
 
 using namespace x2gojump;
+
+namespace {
+
+// SIGHUP: a valid new configuration (token files and CA files included) replaces the running
+// agent; with errors it is logged and the running agent carries on untouched.
+void reload(const std::string& path, bool keep_log_level, std::unique_ptr<AgentThread>& agent) {
+  AgentConfigResult loaded = load_agent_config(path);
+  for (const ConfigError& error : loaded.errors) {
+    spdlog::error("reload rejected: {}", error.to_string());
+  }
+  if (!loaded.errors.empty()) return;
+  const std::string level = loaded.config->log_level;
+  std::unique_ptr<AgentThread> next;
+  try {
+    next = std::make_unique<AgentThread>(std::move(*loaded.config));
+  } catch (const std::exception& error) {
+    spdlog::error("reload rejected: {}", error.what());
+    return;
+  }
+  agent = std::move(next);  // the old generation stops before the new one sends anything
+  if (!keep_log_level) spdlog::set_level(spdlog::level::from_str(level));
+  agent->start();
+  spdlog::info("configuration reloaded from {}", path);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"x2gojump-agent: reports an X2Go host's sessions and load to x2gojump brokers"};
@@ -48,21 +75,39 @@ int main(int argc, char** argv) {
     spdlog::warn("running as root is not needed: a user in group x2gouser can read the session DB");
   }
 
+  // This thread takes SIGHUP, SIGINT and SIGTERM with sigwait(). They are blocked before any other
+  // thread exists, so no thread runs a handler for them and a reload never races a shutdown.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<AgentThread> agent;
   try {
-    boost::asio::io_context io(1);
-    Agent agent(io, std::move(config));
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-      if (ec) return;
-      spdlog::info("signal {}: shutting down", signal);
-      agent.stop();
-      io.stop();
-    });
-    agent.start();
-    spdlog::info("x2gojump-agent {} running", X2GOJUMP_VERSION);
-    io.run();
+    agent = std::make_unique<AgentThread>(std::move(config));
+    agent->start();
   } catch (const std::exception& error) {
     spdlog::error("x2gojump-agent: {}", error.what());
+    return 1;
+  }
+  spdlog::info("x2gojump-agent {} running", X2GOJUMP_VERSION);
+  notify_ready("reporting to the brokers");
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal != SIGHUP) {
+      spdlog::info("signal {}: shutting down", signal);
+      break;
+    }
+    notify_reloading();
+    reload(config_path, !log_level.empty(), agent);
+    notify_ready("reporting to the brokers");
+  }
+  notify_stopping();
+  const std::string failure = agent->failure();
+  agent.reset();
+  if (!failure.empty()) {
+    spdlog::error("x2gojump-agent: {}", failure);
     return 1;
   }
   return 0;

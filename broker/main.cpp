@@ -21,6 +21,8 @@
 #include "broker/ssh/WorkerPool.h"
 #include "broker/store/SessionStore.h"
 #include "common/Log.h"
+#include "common/Privileges.h"
+#include "common/SystemdNotify.h"
 
 using namespace x2gojump;
 
@@ -37,6 +39,30 @@ void check_host_key_modes(const std::vector<std::string>& files) {
   }
 }
 
+// The state DB holds users, sessions and pinned keys; the TLS key authenticates the agent API.
+// Their group may read them (x2gojumpctl, a root:x2gojump key file), others may not.
+void check_secret_file_modes(const BrokerConfig& config) {
+  for (const std::string& file : {config.state_db, config.agent_api.tls_key_file}) {
+    if (file.empty() || file == ":memory:") continue;
+    if (std::string problem = private_file_problem(file, true); !problem.empty()) {
+      throw std::runtime_error(problem);
+    }
+  }
+}
+
+// Started as root outside systemd: what needs root (port 22, root-owned keys) is open now, so
+// switch to the service user before the first client is accepted.
+void drop_root(const BrokerConfig& config) {
+  if (::geteuid() != 0) return;
+  if (config.user.empty()) {
+    spdlog::warn("running as root; set [broker] user to drop privileges after start-up");
+    return;
+  }
+  const std::string& db = config.state_db;
+  drop_privileges(config.user, {db, db + "-wal", db + "-shm"});
+  spdlog::info("switched to user {}", config.user);
+}
+
 std::vector<ServerRecord> server_records(const BrokerConfig& config) {
   std::vector<ServerRecord> records;
   for (const ServerConfig& server : config.servers) {
@@ -46,6 +72,7 @@ std::vector<ServerRecord> server_records(const BrokerConfig& config) {
 }
 
 int run(std::shared_ptr<const BrokerConfig> config) {
+  check_secret_file_modes(*config);
   SessionStore store(config->state_db);
   store.sync_servers(server_records(*config));
   check_host_key_modes(config->host_keys);
@@ -92,11 +119,13 @@ int run(std::shared_ptr<const BrokerConfig> config) {
                            });
   agent_api.start();
   health.start();
+  drop_root(*config);
 
   boost::asio::signal_set signals(accept_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signal);
+    notify_stopping();
     listener.stop();
     agent_api.stop();
     health.stop();
@@ -106,6 +135,9 @@ int run(std::shared_ptr<const BrokerConfig> config) {
   workers.start();
   spdlog::info("x2gojump-broker {} ready: {} event-loop threads, {} servers", X2GOJUMP_VERSION, threads,
                config->servers.size());
+  SystemdWatchdog watchdog(accept_io);
+  watchdog.start();
+  notify_ready("serving " + std::to_string(config->servers.size()) + " servers");
   accept_io.run();
   workers.stop();
   blocking.join();

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <regex>
 
 #include "broker/config/ConfigSections.h"
 #include "broker/config/ConfigSyntax.h"
@@ -89,6 +90,16 @@ void read_broker_section(TableReader& broker, BrokerConfig* config) {
   }
   if (auto accept = broker.boolean("accept_new_backend_host_keys")) {
     config->accept_new_backend_host_keys = accept->value;
+  }
+  if (auto user = broker.string("user")) {
+    // A login name as useradd accepts it; the account itself is looked up at start-up.
+    static const std::regex kUserName("[a-z_][a-z0-9_-]{0,31}");
+    if (!std::regex_match(user->value, kUserName)) {
+      broker.error(user->line, "user",
+                   "must be a user name ([a-z_][a-z0-9_-]*, at most 32 characters)");
+    } else {
+      config->user = user->value;
+    }
   }
 }
 

@@ -113,6 +113,7 @@ struct BrokerConfig {
   std::string log_level = "info";
   FallbackStrategy fallback = FallbackStrategy::SourceIp;
   bool accept_new_backend_host_keys = false;  // trust-on-first-use for servers without a pin
+  std::string user;  // started as root: switch to this user once listeners and keys are open
   LdapConfig ldap;
   std::vector<ServerConfig> servers;
   std::vector<PoolConfig> pools;        // empty = every authenticated user may use every server
