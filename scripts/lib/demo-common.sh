@@ -3,7 +3,7 @@
 # scripts/demo. Sourced, not run; expects DEMO_DIR (absolute state directory) to be set.
 #
 # Registry: $DEMO_DIR/components, one started process per line, tab-separated:
-#   NAME PID START PORT MATCH LOG
+#   NAME PID START ADDRESS MATCH LOG
 # START is the process start time (/proc/PID/stat field 22) and MATCH a string its command line
 # contains; together with the PID they identify the process even after the PID was reused.
 
@@ -16,7 +16,7 @@ die()  { warn "$*"; exit 1; }
 # contain spaces and parentheses, so everything up to the last ") " is cut off.
 proc_fields() {
   local stat
-  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
   printf '%s\n' "${stat##*) }"
 }
 
