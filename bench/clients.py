@@ -35,9 +35,16 @@ class ClientRunner:
 
     def adopt_orphans(self, servers) -> None:
         """From now on, orphans of client processes become our children (see reap_orphans)."""
-        self.keep = {tree.proc.pid for tree in servers}
+        self.keep |= {tree.proc.pid for tree in servers}
         if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+    def hold(self, pid: int) -> None:
+        """pid is a child started elsewhere that must outlive the clients run here (not reaped)."""
+        self.keep.add(pid)
+
+    def release(self, pid: int) -> None:
+        self.keep.discard(pid)
 
     def _orphans(self):
         me, found = os.getpid(), []

@@ -4,6 +4,7 @@ Everything lives in one private work directory and is started by this module; Te
 ends exactly the processes it started, by PID (it is safe to call twice, and after a failed start).
 """
 import os
+import secrets
 import shlex
 import socket
 import subprocess
@@ -84,6 +85,8 @@ class Testbed:
         self.slapd_started = False
         self.client_key = os.path.join(work, "keys", "client_ed25519")
         self.password_file = os.path.join(work, "keys", "password")
+        self.agent_token = secrets.token_hex(16)
+        self.state_db = None
 
     # ---- start ----
 
@@ -166,13 +169,17 @@ class Testbed:
         host_key = os.path.join(d, "broker_ed25519")
         keygen(host_key)
         write(os.path.join(d, "ldap.pw"), LDAP_BIND_PASSWORD + "\n")
+        write(os.path.join(d, "agent.token"), self.agent_token + "\n")
+        self.state_db = os.path.join(d, "state.db")
         for _ in range(3):
-            port = free_port()
+            port, api_port = free_port(), free_port()
             config = os.path.join(d, "broker.toml")
             write(config, BROKER_CONFIG.format(
-                port=port, host_key=host_key, dir=d, ldap_uri=self.ldap_uri, base=LDAP_BASE,
-                bind_dn=LDAP_BIND_DN, backend_port=self.ports["backend"], backend_key=backend_key))
+                port=port, api_port=api_port, host_key=host_key, dir=d, ldap_uri=self.ldap_uri,
+                base=LDAP_BASE, bind_dn=LDAP_BIND_DN, backend_port=self.ports["backend"],
+                backend_key=backend_key))
             if self._start_server("broker", [self.broker_bin, "--config", config], port, 20, False):
+                self.ports["agent_api"] = api_port
                 return
         raise RuntimeError(f"the broker did not start; see {self.work}/broker.log")
 
@@ -242,9 +249,19 @@ bind_password_file = "{dir}/ldap.pw"
 [limits]
 max_startups = "1000"
 
+[agent_api]
+listen = ["127.0.0.1:{api_port}"]
+allow_plain_http = true
+
+[health]
+# The banner probe connects to the backend sshd, which forks for it: once an hour keeps that
+# out of the backend's CPU accounting.
+probe_interval_s = 3600
+
 [[server]]
 name = "backend"
 address = "127.0.0.1"
 port = {backend_port}
 host_key = "{backend_key}"
+agent_token_file = "{dir}/agent.token"
 """
