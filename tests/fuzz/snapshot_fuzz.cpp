@@ -1,9 +1,6 @@
 // libFuzzer target for parse_snapshot: it must never crash, throw or hang, must set exactly one of
 // snapshot and error, and whatever it accepts must survive to_json and parse again unchanged.
-// Not built by CMake. From the repository root:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tests/fuzz/snapshot_fuzz.cpp common/Snapshot.cpp -o /tmp/snapshot_fuzz
-//   /tmp/snapshot_fuzz -max_total_time=60 -max_len=65536 /tmp/snapshot_corpus tests/fuzz/corpus/snapshot
+// Built and run by scripts/fuzz.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
