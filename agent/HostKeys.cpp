@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "broker/config/ConfigSyntax.h"
+#include "common/PublicKeyLine.h"
 #include "common/Snapshot.h"
 
 namespace x2gojump {
@@ -43,7 +43,7 @@ std::vector<std::string> read_host_keys(const std::vector<std::string>& files,
       continue;
     }
     std::string key = without_comment(first_key_line(in));
-    if (auto error = config_detail::check_host_key(key); !error.empty()) {
+    if (auto error = public_key_line_error(key); !error.empty()) {
       problems->push_back("host key " + file + ": " + error);
       continue;
     }

@@ -3,6 +3,7 @@
 // the limits instead of by the body, nesting beyond the schema is refused at its first bracket, and
 // duplicate keys (which a DOM silently merges) are seen.
 #include "common/Snapshot.h"
+#include "common/PublicKeyLine.h"
 
 #include <nlohmann/json.hpp>
 
@@ -30,9 +31,6 @@ constexpr double kMaxLoadScore = 1000;
 // its "version" (a newer agent's body may put new fields before it) a little more is tolerated.
 constexpr std::size_t kMaxSkipDepth = 8;
 constexpr std::size_t kMaxErrorBytes = 300;
-
-constexpr std::array<std::string_view, 5> kHostKeyTypes = {
-    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"};
 
 // Error messages end up in HTTP bodies and logs: keep them printable ASCII and short whatever the
 // body contained.
@@ -64,57 +62,15 @@ bool is_valid_session_id(std::string_view s, std::size_t max_bytes) {
          std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '|'; });
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Decodes padded base64 (as OpenSSH writes it); nullopt if it is not exactly that.
-std::optional<std::string> decode_base64(std::string_view s) {
-  if (s.empty() || s.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  while (padding < 2 && s[s.size() - 1 - padding] == '=') ++padding;
-  std::string out;
-  std::uint32_t bits = 0;
-  int bit_count = 0;
-  for (char c : s.substr(0, s.size() - padding)) {
-    int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    bit_count += 6;
-    if (bit_count >= 8) {
-      bit_count -= 8;
-      out += static_cast<char>((bits >> bit_count) & 0xff);
-    }
-  }
-  return out;
-}
-
-// "type base64[ comment]", where the key blob must start with its own type name (as SSH wire
-// string: 4-byte big-endian length, then the name) followed by key data, so a line cannot claim
-// another type than its key has.
+// Agents send the canonical form "type base64[ comment]": one space after the type, and one space
+// before a non-empty comment (which may itself contain spaces).
 bool is_valid_host_key(std::string_view line) {
-  if (line.size() > kMaxHostKeyBytes) return false;
-  std::size_t type_end = line.find(' ');
-  if (type_end == std::string_view::npos) return false;
-  std::string_view type = line.substr(0, type_end);
-  if (std::find(kHostKeyTypes.begin(), kHostKeyTypes.end(), type) == kHostKeyTypes.end()) return false;
-  std::string_view rest = line.substr(type_end + 1);
-  std::size_t blob_end = rest.find(' ');
-  std::optional<std::string> blob = decode_base64(rest.substr(0, blob_end));
-  if (!blob || blob->size() <= 4 + type.size()) return false;
-  std::string expected_prefix = {'\0', '\0', '\0', static_cast<char>(type.size())};
-  expected_prefix += type;
-  if (blob->compare(0, expected_prefix.size(), expected_prefix) != 0) return false;
-  if (blob_end == std::string_view::npos) return true;
-  std::string_view comment = rest.substr(blob_end + 1);
-  return !comment.empty() && std::none_of(comment.begin(), comment.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
+  if (line.size() > kMaxHostKeyBytes || line.find('\t') != std::string_view::npos) return false;
+  const std::size_t type_end = line.find(' ');
+  if (type_end == std::string_view::npos || line.substr(type_end + 1).starts_with(' ')) return false;
+  const std::size_t blob_end = line.find(' ', type_end + 1);
+  if (blob_end != std::string_view::npos && blob_end + 1 == line.size()) return false;
+  return public_key_line_error(line).empty();
 }
 
 // One SAX event's value, whatever its JSON type.

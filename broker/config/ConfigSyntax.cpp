@@ -40,43 +40,6 @@ std::optional<std::string> canonical_ip(int family, const std::string& text) {
   return std::string(buffer.data());
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Strict RFC 4648 decoding with padding, which is what OpenSSH writes.
-std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
-  std::vector<unsigned char> out;
-  out.reserve(text.size() / 4 * 3);
-  std::uint32_t accumulator = 0;
-  for (std::size_t i = 0; i < text.size() - padding; ++i) {
-    int value = base64_value(text[i]);
-    if (value < 0) return std::nullopt;
-    accumulator = (accumulator << 6) | static_cast<std::uint32_t>(value);
-    if (i % 4 == 3) {
-      out.push_back(static_cast<unsigned char>(accumulator >> 16));
-      out.push_back(static_cast<unsigned char>(accumulator >> 8));
-      out.push_back(static_cast<unsigned char>(accumulator));
-      accumulator = 0;
-    }
-  }
-  if (padding == 1) {
-    out.push_back(static_cast<unsigned char>(accumulator >> 10));
-    out.push_back(static_cast<unsigned char>(accumulator >> 2));
-  } else if (padding == 2) {
-    out.push_back(static_cast<unsigned char>(accumulator >> 4));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string parse_listen_address(std::string_view text, ListenAddress* out) {
@@ -134,32 +97,6 @@ std::string parse_max_startups(std::string_view text, LimitsConfig* out) {
   out->max_startups_begin = static_cast<int>(numbers[0]);
   out->max_startups_rate = static_cast<int>(numbers[1]);
   out->max_startups_full = static_cast<int>(numbers[2]);
-  return {};
-}
-
-std::string check_host_key(std::string_view text) {
-  static constexpr std::array<std::string_view, 5> kTypes = {
-      "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-      "ecdsa-sha2-nistp521"};
-  auto type_end = text.find_first_of(" \t");
-  if (type_end == std::string_view::npos) return "expected \"type base64 [comment]\"";
-  auto type = text.substr(0, type_end);
-  bool known = false;
-  for (auto candidate : kTypes) known = known || candidate == type;
-  if (!known) return "unsupported key type \"" + std::string(type) + "\"";
-  auto data_begin = text.find_first_not_of(" \t", type_end);
-  if (data_begin == std::string_view::npos) return "missing base64 key data";
-  auto data = text.substr(data_begin, text.find_first_of(" \t", data_begin) - data_begin);
-  auto blob = base64_decode(data);
-  if (!blob) return "key data is not valid base64";
-  // The blob starts with the type as an SSH string: uint32 big-endian length, then the bytes.
-  if (blob->size() < 4) return "key data is too short";
-  std::size_t length = (std::size_t{(*blob)[0]} << 24) | (std::size_t{(*blob)[1]} << 16) |
-                       (std::size_t{(*blob)[2]} << 8) | std::size_t{(*blob)[3]};
-  if (length > blob->size() - 4 ||
-      std::string_view(reinterpret_cast<const char*>(blob->data()) + 4, length) != type) {
-    return "key data does not match key type \"" + std::string(type) + "\"";
-  }
   return {};
 }
 

@@ -16,10 +16,6 @@ std::string parse_listen_address(std::string_view text, ListenAddress* out);
 // "start:rate:full" (1 <= start <= full, 0 <= rate <= 100) or "N", meaning N:100:N.
 std::string parse_max_startups(std::string_view text, LimitsConfig* out);
 
-// OpenSSH public key line "type base64 [comment]": known type, valid base64, and the blob's own
-// type name must equal the declared one (catches pasting the wrong half of a line).
-std::string check_host_key(std::string_view text);
-
 // [A-Za-z0-9._-]{1,64}
 std::string check_server_name(std::string_view text);
 

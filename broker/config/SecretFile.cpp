@@ -20,7 +20,7 @@ std::string cannot_read(const std::string& path, int error) {
 
 }  // namespace
 
-std::string read_secret_file(const std::string& path, std::string* secret) {
+std::string read_secret_file(const std::string& path, std::string* secret, bool owner_only) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return cannot_read(path, errno);
   // Checks run on the opened descriptor so the file cannot be swapped between check and read.
@@ -31,10 +31,11 @@ std::string read_secret_file(const std::string& path, std::string* secret) {
     error = cannot_read(path, errno);
   } else if (!S_ISREG(info.st_mode)) {
     error = path + " is not a regular file";
-  } else if ((info.st_mode & S_IROTH) != 0) {
+  } else if ((info.st_mode & (owner_only ? (S_IRWXG | S_IRWXO) : S_IROTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    error = path + " must not be world-readable (mode " + mode + ")";
+    error = owner_only ? path + " must not be accessible by group or others (mode " + mode + ", use 0600)"
+                       : path + " must not be world-readable (mode " + mode + ")";
   } else {
     char buffer[1024];
     while (error.empty()) {

@@ -3,6 +3,7 @@
 #include "broker/config/ConfigSections.h"
 #include "broker/config/ConfigSyntax.h"
 #include "broker/config/SecretFile.h"
+#include "common/PublicKeyLine.h"
 
 namespace x2gojump::config_detail {
 namespace {
@@ -62,7 +63,7 @@ void read_server(TableReader& server, const std::filesystem::path& config_dir,
     config->weight = weight->value;
   }
   if (auto host_key = server.string("host_key")) {
-    if (auto error = check_host_key(host_key->value); !error.empty()) {
+    if (auto error = public_key_line_error(host_key->value); !error.empty()) {
       server.error(host_key->line, "host_key", error);
     }
     config->host_key = host_key->value;

@@ -256,7 +256,7 @@ TEST_F(AgentConfigTest, TokenFileRules) {
   EXPECT_THAT(token_error(kToken, 0610), ElementsAre(HasSubstr("(mode 0610")));
   EXPECT_THAT(token_error("0123456789abcde\n", 0600),
               ElementsAre(HasSubstr("token must be at least 16 bytes")));
-  EXPECT_THAT(token_error("", 0600), ElementsAre(HasSubstr("at least 16 bytes")));
+  EXPECT_THAT(token_error("", 0600), ElementsAre(HasSubstr("t is empty")));
   EXPECT_THAT(token_error("0123456789 abcdef0123", 0600),
               ElementsAre(HasSubstr("printable ASCII without spaces")));
   EXPECT_THAT(token_error("0123456789abcdef\n\n", 0600), ElementsAre(HasSubstr("printable")));
