@@ -171,11 +171,14 @@ any_alive() {
 }
 
 # first_dead -> prints "NAME PID LOG" of the first registered process that is gone.
+# A host's sshd or agent ("x2go-host-1/sshd") does not count: stopping one on purpose
+# (fakehost.sh sshd-stop / agent-stop) is how one watches the broker mark a host down or stale.
 first_dead() {
   local line name pid start port match log
   read_components
   for line in "${COMPONENTS[@]}"; do
     IFS=$'\t' read -r name pid start port match log <<<"$line"
+    [[ $name != */* ]] || continue
     is_ours "$pid" "$start" "$match" || { printf '%s\t%s\t%s\n' "$name" "$pid" "$log"; return 0; }
   done
   return 1
