@@ -1,13 +1,7 @@
 #include "broker/agentapi/AgentApiServer.h"
 
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <stdexcept>
-
-#include "broker/agentapi/HttpSession.h"
 #include "broker/agentapi/TlsContext.h"
 
 namespace x2gojump {
@@ -17,11 +11,13 @@ namespace asio = boost::asio;
 AgentApiServer::AgentApiServer(asio::io_context& io, const BrokerConfig& config,
                                SessionStore& store, asio::thread_pool& pool,
                                ReportCallback on_report)
-    : io_(io),
-      config_(config.agent_api),
-      context_(std::make_shared<ApiContext>(
-          std::make_unique<const SnapshotRequestHandler>(config, store, std::move(on_report)),
-          pool, config.agent_api)) {}
+    : config_(config.agent_api),
+      store_(store),
+      on_report_(std::move(on_report)),
+      listener_(io, std::make_shared<ApiContext>(
+                        "agent API",
+                        std::make_shared<const SnapshotRequestHandler>(config, store, on_report_),
+                        pool, config.agent_api.max_body_bytes, config.agent_api.read_timeout)) {}
 
 AgentApiServer::~AgentApiServer() { stop(); }
 
@@ -31,68 +27,20 @@ void AgentApiServer::start() {
     return;
   }
   if (!config_.allow_plain_http) {
-    context_->tls = make_tls_server_context(config_.tls_cert_file, config_.tls_key_file);
+    listener_.context().tls = make_tls_server_context(config_.tls_cert_file, config_.tls_key_file);
   }
-  for (const ListenAddress& address : config_.listen) {
-    std::string name = address.host + ":" + std::to_string(address.port);
-    try {
-      asio::ip::tcp::endpoint where(asio::ip::make_address(address.host), address.port);
-      auto acceptor = std::make_unique<Acceptor>(io_);
-      acceptor->acceptor.open(where.protocol());
-      acceptor->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-      if (where.address().is_v6()) acceptor->acceptor.set_option(asio::ip::v6_only(true));
-      acceptor->acceptor.bind(where);
-      acceptor->acceptor.listen(asio::socket_base::max_listen_connections);
-      auto bound = acceptor->acceptor.local_endpoint();
-      spdlog::info("agent API listening on {}:{} ({})", address.host, bound.port(),
-                   context_->tls ? "HTTPS" : "plain HTTP, unencrypted");
-      acceptors_.push_back(std::move(acceptor));
-    } catch (const boost::system::system_error& e) {
-      acceptors_.clear();
-      throw std::runtime_error("agent API: cannot listen on " + name + ": " + e.code().message());
-    }
-  }
-  for (auto& acceptor : acceptors_) accept_next(*acceptor);
+  listener_.start(config_.listen);
 }
 
-void AgentApiServer::accept_next(Acceptor& acceptor) {
-  // Each connection gets its own strand, so the io_context may be run by several threads.
-  acceptor.acceptor.async_accept(
-      asio::make_strand(io_),
-      [this, &acceptor](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
-        // On operation_aborted the server may already be gone: touch nothing.
-        if (ec == asio::error::operation_aborted) return;
-        if (ec) {
-          // Typically EMFILE/ENFILE: back off instead of spinning on the listening socket.
-          spdlog::warn("agent API: accept failed: {}", ec.message());
-          acceptor.retry.expires_after(std::chrono::milliseconds(100));
-          acceptor.retry.async_wait([this, &acceptor](const boost::system::error_code& tec) {
-            if (!tec) accept_next(acceptor);
-          });
-          return;
-        }
-        serve_connection(std::move(socket), context_);
-        accept_next(acceptor);
-      });
+void AgentApiServer::reconfigure(const BrokerConfig& config) {
+  listener_.context().handler.store(
+      std::make_shared<const SnapshotRequestHandler>(config, store_, on_report_));
 }
 
-void AgentApiServer::stop() {
-  for (auto& acceptor : acceptors_) {
-    boost::system::error_code ignored;
-    acceptor->acceptor.close(ignored);
-    acceptor->retry.cancel();
-  }
-  context_->slots.close_all();
-}
+void AgentApiServer::stop() { listener_.stop(); }
 
 std::vector<asio::ip::tcp::endpoint> AgentApiServer::local_endpoints() const {
-  std::vector<asio::ip::tcp::endpoint> endpoints;
-  for (const auto& acceptor : acceptors_) {
-    boost::system::error_code ec;
-    auto endpoint = acceptor->acceptor.local_endpoint(ec);
-    if (!ec) endpoints.push_back(endpoint);
-  }
-  return endpoints;
+  return listener_.local_endpoints();
 }
 
 }  // namespace x2gojump

@@ -6,19 +6,17 @@
 // are closed on accept).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <memory>
 #include <vector>
 
+#include "broker/agentapi/HttpListener.h"
 #include "broker/agentapi/SnapshotRequestHandler.h"
 #include "broker/config/Config.h"
 #include "broker/store/SessionStore.h"
 
 namespace x2gojump {
-
-struct ApiContext;
 
 class AgentApiServer {
  public:
@@ -37,6 +35,10 @@ class AgentApiServer {
   // Does nothing when listen is empty (the API is disabled).
   void start();
 
+  // Takes the servers' tokens and pins from config for every request from now on (a reload).
+  // The [agent_api] settings themselves only change with a restart. Thread-safe.
+  void reconfigure(const BrokerConfig& config);
+
   // Stops accepting and closes every open connection; a request already on the pool completes
   // but gets no response. Idempotent. Call it on a thread running io, or while io is not running.
   void stop();
@@ -45,17 +47,10 @@ class AgentApiServer {
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
  private:
-  struct Acceptor {
-    explicit Acceptor(boost::asio::io_context& io) : acceptor(io), retry(io) {}
-    boost::asio::ip::tcp::acceptor acceptor;
-    boost::asio::steady_timer retry;
-  };
-  void accept_next(Acceptor& acceptor);
-
-  boost::asio::io_context& io_;
   AgentApiConfig config_;
-  std::shared_ptr<ApiContext> context_;
-  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  SessionStore& store_;
+  ReportCallback on_report_;
+  HttpListener listener_;
 };
 
 }  // namespace x2gojump

@@ -55,7 +55,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void start() {
     slot_ = context_->slots.try_add(this->weak_from_this());
     if (!slot_) {
-      spdlog::warn("agent API: [{}] refused: {} connections open", peer_,
+      spdlog::warn("{}: [{}] refused: {} connections open", context_->name, peer_,
                    ApiContext::kMaxConnections);
       return;  // destroying the session closes the socket
     }
@@ -64,8 +64,8 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](const beast::error_code& ec) {
                                 if (ec) {
-                                  spdlog::debug("agent API: [{}] TLS handshake failed: {}",
-                                                self->peer_, ec.message());
+                                  spdlog::debug("{}: [{}] TLS handshake failed: {}",
+                                                self->context_->name, self->peer_, ec.message());
                                   return self->lowest().close();
                                 }
                                 self->read_header();
@@ -135,7 +135,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
                                 executor = lowest().get_executor()] {
       ApiRequest api{view(request->method_string()), view(request->target()),
                      view((*request)[http::field::authorization]), request->body(), self->peer_};
-      ApiResponse response = self->context_->handler->handle(api, unix_now());
+      ApiResponse response = self->context_->handler.load()->handle(api, unix_now());
       asio::post(executor, [self, response = std::move(response),
                             version = request->version(),
                             keep_alive = request->keep_alive()]() mutable {
@@ -155,7 +155,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
     }
     if (is_malformed(ec)) return refuse(error_response(400, "malformed HTTP request"));
     if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted) {
-      spdlog::debug("agent API: [{}] connection closed: {}", peer_, ec.message());
+      spdlog::debug("{}: [{}] connection closed: {}", context_->name, peer_, ec.message());
     }
     lowest().close();
   }
@@ -163,7 +163,8 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   // Answers a request that was not (completely) read, then closes without resetting the
   // connection under the client's feet (see drain()).
   void refuse(ApiResponse response) {
-    spdlog::info("agent API: [{}] refused request: {}", peer_, response.status);
+    spdlog::info("{}: [{}] refused request: {}", context_->name, peer_, response.status);
+    context_->handler.load()->refused(response.status);
     draining_ = true;
     respond(std::move(response), 11, false);
   }

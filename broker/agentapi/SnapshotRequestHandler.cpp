@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/agentapi/ReportedHostKeys.h"
+#include "broker/metrics/BrokerMetrics.h"
 
 namespace x2gojump {
 namespace {
@@ -65,10 +66,6 @@ std::vector<SessionRecord> session_records(const std::vector<SnapshotSession>& s
 
 }  // namespace
 
-ApiResponse error_response(unsigned status, std::string_view reason) {
-  return json_response(status, {{"error", reason}});
-}
-
 SnapshotRequestHandler::SnapshotRequestHandler(const BrokerConfig& config, SessionStore& store,
                                                ReportCallback on_report)
     : tokens_(config.servers),
@@ -88,16 +85,21 @@ ApiResponse SnapshotRequestHandler::handle(const ApiRequest& request, std::int64
   }
   if (path != kSnapshotPath) return error_response(404, "not found");
   if (request.method != "POST") return method_not_allowed("POST");
+  ApiResponse response;
   try {
-    return post_snapshot(request, now);
+    response = post_snapshot(request, now);
   } catch (const StoreError& e) {
     spdlog::error("agent API: [{}] cannot apply snapshot: {}", request.peer, e.what());
-    return error_response(500, "state store unavailable");
+    response = error_response(500, "state store unavailable");
   } catch (const std::exception& e) {
     spdlog::error("agent API: [{}] request failed: {}", request.peer, e.what());
-    return error_response(500, "internal error");
+    response = error_response(500, "internal error");
   }
+  count_agent_report(response.status);
+  return response;
 }
+
+void SnapshotRequestHandler::refused(unsigned status) const { count_agent_report(status); }
 
 ApiResponse SnapshotRequestHandler::post_snapshot(const ApiRequest& request,
                                                   std::int64_t now) const {

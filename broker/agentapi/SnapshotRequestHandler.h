@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/agentapi/HttpHandler.h"
 #include "broker/agentapi/TokenMatcher.h"
 #include "broker/config/Config.h"
 #include "broker/store/SessionStore.h"
@@ -27,24 +28,7 @@
 
 namespace x2gojump {
 
-struct ApiRequest {
-  std::string_view method;         // as sent, e.g. "POST" (methods are case-sensitive)
-  std::string_view target;         // request target, e.g. "/v1/snapshot"; a query is ignored
-  std::string_view authorization;  // the Authorization header's value, empty if absent
-  std::string_view body;
-  std::string_view peer;           // client address, for logs only
-};
-
-struct ApiResponse {
-  unsigned status = 200;
-  std::string body;  // JSON
-  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type and Server
-};
-
-// {"error": reason} with the given status, for responses decided outside handle() (413, 431).
-ApiResponse error_response(unsigned status, std::string_view reason);
-
-class SnapshotRequestHandler {
+class SnapshotRequestHandler : public HttpHandler {
  public:
   // Called after a snapshot was committed, on the thread that ran handle().
   using ReportCallback = std::function<void(const std::string& server, const Snapshot& snapshot)>;
@@ -53,8 +37,10 @@ class SnapshotRequestHandler {
   SnapshotRequestHandler(const BrokerConfig& config, SessionStore& store, ReportCallback on_report);
 
   // Decides the response to request, received at now (unix seconds; becomes last_report).
-  // Thread-safe. Never throws for any request content.
-  ApiResponse handle(const ApiRequest& request, std::int64_t now) const;
+  // Thread-safe. Never throws for any request content. Counts snapshots in the metrics.
+  ApiResponse handle(const ApiRequest& request, std::int64_t now) const override;
+  // Counts a snapshot refused by the HTTP layer (too large, malformed) in the metrics.
+  void refused(unsigned status) const override;
 
  private:
   ApiResponse post_snapshot(const ApiRequest& request, std::int64_t now) const;

@@ -73,6 +73,11 @@ void read_document(const toml::table& document, const std::filesystem::path& con
     config_detail::read_health_section(health, &config->health);
     health.report_unknown_keys();
   }
+  if (const toml::table* admin_table = section(root, "admin", false)) {
+    TableReader admin(admin_table, "admin", errors);
+    config_detail::read_admin_section(admin, config_dir, &config->admin);
+    admin.report_unknown_keys();
+  }
   config_detail::read_server_list(root.node("server"), root.line(), config_dir, errors,
                                   &config->servers);
   config_detail::read_pool_list(root.node("pool"), root.line(), config->servers, errors, &config->pools);

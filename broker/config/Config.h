@@ -17,6 +17,7 @@ enum class GroupStyle { PosixMemberUid, GroupOfNamesMember, MemberOf };
 struct ListenAddress {
   std::string host;  // numeric IPv4 or IPv6 address ("0.0.0.0", "::", "127.0.0.1")
   std::uint16_t port = 22;
+  bool operator==(const ListenAddress&) const = default;
 };
 
 struct LdapConfig {
@@ -33,6 +34,7 @@ struct LdapConfig {
   std::string bind_password;       // read from bind_password_file; never logged
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds operation_timeout{5000};
+  bool operator==(const LdapConfig&) const = default;  // a reload compares the running one
 };
 
 struct ServerConfig {
@@ -53,6 +55,7 @@ struct AgentApiConfig {
   bool allow_plain_http = false;      // only for loopback tests and trusted networks
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::milliseconds read_timeout{5000};
+  bool operator==(const AgentApiConfig&) const = default;
 };
 
 // Server health ([health]): agent heartbeats plus the broker's own SSH-banner probes.
@@ -120,6 +123,7 @@ struct BrokerConfig {
   LimitsConfig limits;
   AgentApiConfig agent_api;
   HealthConfig health;
+  AdminConfig admin;
 };
 
 struct ConfigError {

@@ -26,6 +26,11 @@ void read_agent_api_section(TableReader& agent_api, const std::filesystem::path&
 
 void read_health_section(TableReader& health, HealthConfig* config);
 
+// Called only when [admin] exists: its absence keeps the admin interfaces off. config_dir
+// resolves relative control_socket and audit_log paths.
+void read_admin_section(TableReader& admin, const std::filesystem::path& config_dir,
+                        AdminConfig* config);
+
 // config_dir resolves a relative bind_password_file.
 void read_ldap_section(TableReader& ldap, const std::filesystem::path& config_dir,
                        LdapConfig* config);

@@ -16,4 +16,9 @@ bool FailurePenalty::penalised(const std::string& server, Clock::time_point now)
   return penalty_.count() > 0 && it != last_failure_.end() && now - it->second < penalty_;
 }
 
+void FailurePenalty::set_penalty(std::chrono::seconds penalty) {
+  std::lock_guard lock(mutex_);
+  penalty_ = penalty;
+}
+
 }  // namespace x2gojump

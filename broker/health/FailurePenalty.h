@@ -23,8 +23,11 @@ class FailurePenalty {
   // penalty). A failure recorded after now also counts, so concurrent callers cannot miss it.
   bool penalised(const std::string& server, Clock::time_point now) const;
 
+  // Changes the penalty (a configuration reload); failures already recorded keep counting.
+  void set_penalty(std::chrono::seconds penalty);
+
  private:
-  const std::chrono::seconds penalty_;
+  std::chrono::seconds penalty_;  // guarded by mutex_
   mutable std::mutex mutex_;
   std::map<std::string, Clock::time_point, std::less<>> last_failure_;  // one entry per failed server
 };

@@ -36,25 +36,53 @@ using TrackedMap = std::map<std::string, Tracked, std::less<>>;
 }  // namespace
 
 struct HealthMonitor::Core : std::enable_shared_from_this<Core> {
-  Core(boost::asio::io_context& io_context, const BrokerConfig& broker, SessionStore& session_store,
-       boost::asio::thread_pool& pool)
+  Core(boost::asio::io_context& io_context, std::shared_ptr<ConfigHolder> holder,
+       SessionStore& session_store, boost::asio::thread_pool& pool)
       : io(io_context),
-        config(broker.health),
+        configs(std::move(holder)),
         store(session_store),
         loop(boost::asio::make_strand(io_context)),
         writer(boost::asio::make_strand(pool)),
         timer(loop) {
-    for (const ServerConfig& server : broker.servers) {
-      targets.push_back({server.name, server.address, server.port});
-      tracked[server.name];
-    }
+    refresh_config();
   }
 
   // ---- on loop ----
 
+  // Takes the servers and [health] settings of the configuration in force. Servers that stay
+  // keep what is known about them.
+  void refresh_config() {
+    if (generation && *generation == configs->generation()) return;
+    generation = configs->generation();
+    const std::shared_ptr<const BrokerConfig> broker = configs->get();
+    config = broker->health;
+    targets.clear();
+    std::lock_guard lock(mutex);
+    TrackedMap kept;
+    for (const ServerConfig& server : broker->servers) {
+      targets.push_back({server.name, server.address, server.port});
+      auto node = tracked.extract(server.name);
+      if (node) {
+        kept.insert(std::move(node));
+      } else {
+        kept[server.name];
+      }
+    }
+    tracked = std::move(kept);
+  }
+
+  void schedule_round() {
+    timer.expires_at(round_started + config.probe_interval);
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->run_round();
+    });
+  }
+
   void run_round() {
-    if (stopped || targets.empty()) return;
+    if (stopped) return;
+    refresh_config();
     round_started = std::chrono::steady_clock::now();
+    if (targets.empty()) return schedule_round();  // a reload may add servers
     pending = targets.size();
     for (const Target& target : targets) {
       probe_ssh_banner(io, target.address, target.port, config.probe_timeout,
@@ -82,26 +110,27 @@ struct HealthMonitor::Core : std::enable_shared_from_this<Core> {
     if (!result.ok) spdlog::debug("server {}: probe failed: {}", name, result.detail);
     if (--pending > 0 || stopped) return;
 
+    evaluate();
+    schedule_round();
+  }
+
+  // Hands what is known now to the writer.
+  void evaluate() {
     TrackedMap snapshot;
     {
       std::lock_guard lock(mutex);
       snapshot = tracked;
     }
-    boost::asio::post(writer, [self = shared_from_this(), snapshot = std::move(snapshot)] {
-      self->apply(snapshot);
-    });
-    timer.expires_at(round_started + config.probe_interval);
-    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->run_round();
-    });
+    boost::asio::post(writer, [self = shared_from_this(), snapshot = std::move(snapshot),
+                               health = config] { self->apply(snapshot, health); });
   }
 
   // ---- on writer (the pool, serialised) ----
 
-  void apply(const TrackedMap& snapshot) {
+  void apply(const TrackedMap& snapshot, const HealthConfig& health) {
     if (stopped) return;
     try {
-      if (!seeded) seed_from_store();
+      if (!seeded) seed_from_store(snapshot);
       const std::vector<ServerState> current = store.servers();
       const auto now = SystemClock::now();
       for (const auto& [name, server] : snapshot) {
@@ -115,9 +144,10 @@ struct HealthMonitor::Core : std::enable_shared_from_this<Core> {
           facts.agent_seen = true;
           facts.last_heartbeat = std::max(facts.last_heartbeat.value_or(report->second), report->second);
         }
-        const HealthVerdict verdict = assess_health(facts, now, config);
+        const HealthVerdict verdict = assess_health(facts, now, health);
         if (verdict.health == state->health) continue;
-        store.set_health(name, verdict.health);
+        // An admin may have drained the server since it was read.
+        if (!store.set_health_unless_draining(name, verdict.health)) continue;
         std::string reason = verdict.reason;
         if (verdict.health == ServerHealth::Down && !server.last_probe_error.empty()) {
           reason += "; last: " + server.last_probe_error;
@@ -133,18 +163,20 @@ struct HealthMonitor::Core : std::enable_shared_from_this<Core> {
 
   // Agents that reported before a restart were seen: without this a server whose agent died while
   // the broker was down would count as probe-only, and so as up.
-  void seed_from_store() {
-    for (const Target& target : targets) {
-      if (auto at = store.last_report(target.name)) {
-        last_report[target.name] = SystemClock::time_point(std::chrono::seconds(*at));
+  void seed_from_store(const TrackedMap& snapshot) {
+    for (const auto& [name, server] : snapshot) {
+      if (auto at = store.last_report(name)) {
+        last_report[name] = SystemClock::time_point(std::chrono::seconds(*at));
       }
     }
     seeded = true;
   }
 
   boost::asio::io_context& io;
-  const HealthConfig config;
+  const std::shared_ptr<ConfigHolder> configs;
   SessionStore& store;
+  std::optional<std::uint64_t> generation;  // loop only, like config and targets
+  HealthConfig config;
   std::vector<Target> targets;
   boost::asio::strand<boost::asio::io_context::executor_type> loop;
   boost::asio::strand<boost::asio::thread_pool::executor_type> writer;
@@ -161,9 +193,15 @@ struct HealthMonitor::Core : std::enable_shared_from_this<Core> {
   std::map<std::string, SystemClock::time_point, std::less<>> last_report;
 };
 
+HealthMonitor::HealthMonitor(boost::asio::io_context& io, std::shared_ptr<ConfigHolder> config,
+                             SessionStore& store, boost::asio::thread_pool& pool)
+    : core_(std::make_shared<Core>(io, std::move(config), store, pool)) {}
+
 HealthMonitor::HealthMonitor(boost::asio::io_context& io, const BrokerConfig& config,
                              SessionStore& store, boost::asio::thread_pool& pool)
-    : core_(std::make_shared<Core>(io, config, store, pool)) {}
+    : HealthMonitor(io,
+                    std::make_shared<ConfigHolder>(std::make_shared<const BrokerConfig>(config)),
+                    store, pool) {}
 
 HealthMonitor::~HealthMonitor() { stop(); }
 
@@ -174,6 +212,12 @@ void HealthMonitor::start() {
 void HealthMonitor::stop() {
   core_->stopped = true;
   boost::asio::post(core_->loop, [core = core_] { core->timer.cancel(); });
+}
+
+void HealthMonitor::reevaluate() {
+  boost::asio::post(core_->loop, [core = core_] {
+    if (!core->stopped) core->evaluate();
+  });
 }
 
 void HealthMonitor::on_heartbeat(const std::string& server, std::chrono::system_clock::time_point at) {

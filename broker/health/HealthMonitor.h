@@ -10,6 +10,7 @@
 #include <string>
 
 #include "broker/config/Config.h"
+#include "broker/config/ConfigHolder.h"
 #include "broker/store/SessionStore.h"
 
 namespace x2gojump {
@@ -17,8 +18,12 @@ namespace x2gojump {
 class HealthMonitor {
  public:
   // Probes run on io; store reads and writes run on pool (serialised), never on io. The servers
-  // and [health] settings are copied from config. store and pool must outlive every job this
-  // posts (in practice: join the pool before destroying the store).
+  // and [health] settings are read from config at the start of every round, so a reload takes
+  // effect at the next round. store and pool must outlive every job this posts (in practice:
+  // join the pool before destroying the store).
+  HealthMonitor(boost::asio::io_context& io, std::shared_ptr<ConfigHolder> config,
+                SessionStore& store, boost::asio::thread_pool& pool);
+  // A fixed configuration, copied.
   HealthMonitor(boost::asio::io_context& io, const BrokerConfig& config, SessionStore& store,
                 boost::asio::thread_pool& pool);
   ~HealthMonitor();  // stop()s
@@ -34,6 +39,10 @@ class HealthMonitor {
   // The agent of server reported at `at` (the broker's receive time). Unknown servers are
   // ignored. Thread-safe; takes effect at the next evaluation (the end of the current round).
   void on_heartbeat(const std::string& server, std::chrono::system_clock::time_point at);
+
+  // Assesses every server again now from what is known (no new probes), e.g. right after an
+  // admin ended a drain. Thread-safe.
+  void reevaluate();
 
  private:
   struct Core;

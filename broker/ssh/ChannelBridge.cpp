@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "broker/metrics/BrokerMetrics.h"
+
 namespace x2gojump {
 namespace {
 
@@ -242,6 +244,7 @@ ChannelBridge::~ChannelBridge() {
     ssh_remove_channel_callbacks(pair->back, &pair->back_cb);
   }
   back_callbacks_.channel_open_request_auth_agent_function = nullptr;
+  publish_counters();
 }
 
 bool ChannelBridge::stuck(std::chrono::steady_clock::time_point now,
@@ -255,7 +258,20 @@ bool ChannelBridge::pump() {
   progress |= drain_back_messages();
   progress |= run_ops();
   progress |= move_data();
+  publish_counters();
   return progress;
+}
+
+// Once per pump rather than per packet: two relaxed adds at most, and none while idle.
+void ChannelBridge::publish_counters() {
+  if (counters_.bytes_to_backend != published_.bytes_to_backend) {
+    metrics().bytes_up.add(counters_.bytes_to_backend - published_.bytes_to_backend);
+    published_.bytes_to_backend = counters_.bytes_to_backend;
+  }
+  if (counters_.bytes_to_client != published_.bytes_to_client) {
+    metrics().bytes_down.add(counters_.bytes_to_client - published_.bytes_to_client);
+    published_.bytes_to_client = counters_.bytes_to_client;
+  }
 }
 
 bool ChannelBridge::drain_front_messages() {
@@ -413,6 +429,7 @@ ChannelBridge::ChannelPair& ChannelBridge::add_pair(int kind, ssh_channel front,
   by_front_[front] = pair.get();
   pairs_.push_back(std::move(pair));
   ++counters_.channels_opened;
+  metrics().channels.with({kind_name(kind)}).add();
   spdlog::debug("{} channel {} opened ({} open)", log_prefix_, kind_name(kind), pairs_.size());
   return ref;
 }

@@ -77,6 +77,8 @@ class ChannelBridge {
   ChannelPair& add_pair(int kind, ssh_channel front, ssh_channel back);
   void freeze_front();
   void thaw_front_if_done();
+  // Adds what counters_ grew by since the last call to the process-wide metrics.
+  void publish_counters();
 
   static ssh_channel on_backend_agent_open(ssh_session session, void* userdata);
 
@@ -95,6 +97,7 @@ class ChannelBridge {
   std::unordered_map<ssh_channel, ChannelPair*> by_front_;
   std::map<int, std::string> forward_addresses_;  // bound port -> address the client asked for
   RelayCounters counters_;
+  RelayCounters published_;  // the part of counters_ already in the metrics
 
   friend struct Op;
 };

@@ -28,6 +28,17 @@ void wipe(std::string& secret) {
   secret.clear();
 }
 
+// The stable word for a refusal in metrics and the audit log.
+const char* refusal_reason(const std::string& banner) {
+  if (banner == kLoginIncorrect) return "bad-credentials";
+  if (banner == kAccountLocked) return "account-locked";
+  if (banner == kInvalidUser) return "invalid-user";
+  if (banner == kDirectoryDown) return "directory-unavailable";
+  if (banner == kBackendRefused) return "backend-refused";
+  if (banner == kNoServer) return "no-server";
+  return "other";
+}
+
 }  // namespace
 
 Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, ssh_bind bind,
@@ -37,6 +48,7 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
       config_(context.login.config()),
       peer_(std::move(peer_address)),
       log_prefix_("[" + peer_ + "]"),
+      audit_(context.audit, peer_),
       started_(std::chrono::steady_clock::now()),
       front_(ssh_new()),
       event_(ssh_event_new()),
@@ -300,6 +312,10 @@ bool Connection::step_backend() {
       spdlog::warn("{} backend {} ({}:{}) not usable: {}", log_prefix_, attempt.target().server,
                    attempt.target().address, attempt.target().port, attempt.detail());
       context_.login.record_backend_failure(attempt.target().server);
+      audit_.backend_failed(user_, attempt.target().server,
+                            outcome == BackendLogin::Outcome::Unreachable ? "unreachable"
+                                                                          : "host-key-mismatch",
+                            attempt.detail());
       try_next_backend();
       return true;
   }
@@ -324,6 +340,7 @@ void Connection::refuse(const std::string& banner, const std::string& reason) {
   }
   ++failed_attempts_;
   spdlog::info("{} login refused user={} reason=\"{}\"", log_prefix_, user_, reason);
+  audit_.login_refused(user_, refusal_reason(banner), reason);
   if (failed_attempts_ >= config().limits.max_auth_attempts) {
     close("too many authentication failures");
   }
@@ -334,6 +351,7 @@ void Connection::accept_login() {
   spdlog::info("{} login ok user={} server={} reason={}", log_prefix_, user_, target.server,
                to_string(target.reason));
   context_.login.record_placement(user_, target.server);
+  audit_.login_accepted(user_, target.server, to_string(target.reason), next_candidate_ - 1);
   backend_login_.reset();
   ssh_message_auth_reply_success(pending_auth_.get(), 0);
   pending_auth_.reset();
@@ -395,6 +413,8 @@ void Connection::close(const std::string& reason) {
     spdlog::info("{} connection closed user={} reason=\"{}\" duration_s={:.1f} bytes_up={} bytes_down={}",
                  log_prefix_, user_, reason, seconds, bridge_->counters().bytes_to_backend,
                  bridge_->counters().bytes_to_client);
+    audit_.closed(reason, std::chrono::steady_clock::now() - started_,
+                  bridge_->counters().bytes_to_backend, bridge_->counters().bytes_to_client);
   } else {
     spdlog::debug("{} connection closed before login: {}", log_prefix_, reason);
   }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/audit/ConnectionAudit.h"
 #include "broker/login/LoginService.h"
 #include "broker/ssh/BackendLogin.h"
 #include "broker/ssh/ChannelBridge.h"
@@ -23,6 +24,7 @@ namespace x2gojump {
 // Broker-wide state every connection shares.
 struct ConnectionContext {
   LoginService& login;
+  AuditLog* audit = nullptr;  // null: events only go to the metrics
   std::atomic<int> unauthenticated{0};
   std::atomic<int> active{0};
 };
@@ -73,6 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<const BrokerConfig> config_;
   std::string peer_;
   std::string log_prefix_;
+  ConnectionAudit audit_;
   State state_ = State::KeyExchange;
   bool counted_unauthenticated_ = true;
   std::chrono::steady_clock::time_point started_;

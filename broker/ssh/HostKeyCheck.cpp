@@ -26,17 +26,30 @@ std::string fingerprint(ssh_key key) {
   return out;
 }
 
-bool matches_pin(ssh_key key, std::string_view pin) {
-  std::istringstream fields{std::string(pin)};
+namespace {
+
+// The public key of an OpenSSH public key line; null if there is none.
+KeyPtr import_key_line(std::string_view line) {
+  std::istringstream fields{std::string(line)};
   std::string type, b64;
-  if (!(fields >> type >> b64)) return false;
-  ssh_key pinned_raw = nullptr;
-  if (ssh_pki_import_pubkey_base64(b64.c_str(), ssh_key_type_from_name(type.c_str()), &pinned_raw) !=
-      SSH_OK) {
-    return false;
+  if (!(fields >> type >> b64)) return nullptr;
+  ssh_key raw = nullptr;
+  if (ssh_pki_import_pubkey_base64(b64.c_str(), ssh_key_type_from_name(type.c_str()), &raw) != SSH_OK) {
+    return nullptr;
   }
-  KeyPtr pinned(pinned_raw);
-  return ssh_key_cmp(key, pinned.get(), SSH_KEY_CMP_PUBLIC) == 0;
+  return KeyPtr(raw);
+}
+
+}  // namespace
+
+std::string fingerprint_of_line(std::string_view line) {
+  KeyPtr key = import_key_line(line);
+  return key ? fingerprint(key.get()) : std::string();
+}
+
+bool matches_pin(ssh_key key, std::string_view pin) {
+  KeyPtr pinned = import_key_line(pin);
+  return pinned && ssh_key_cmp(key, pinned.get(), SSH_KEY_CMP_PUBLIC) == 0;
 }
 
 }  // namespace x2gojump

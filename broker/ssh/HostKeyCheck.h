@@ -13,6 +13,10 @@ std::string public_key_line(ssh_key key);
 // SHA256 fingerprint as OpenSSH prints it ("SHA256:..."); empty on failure.
 std::string fingerprint(ssh_key key);
 
+// SHA256 fingerprint ("SHA256:...", as ssh-keygen -l prints it) of an OpenSSH public key line
+// ("type base64 [comment]"); empty if the line holds no valid key.
+std::string fingerprint_of_line(std::string_view line);
+
 // True iff key equals the public key in pin (an OpenSSH public key line).
 bool matches_pin(ssh_key key, std::string_view pin);
 

@@ -177,6 +177,90 @@ void SessionStore::set_health(std::string_view server, ServerHealth health) {
   require_changed(stmt.bind_text(1, health_text(health)).bind_text(2, server).run(), server);
 }
 
+bool SessionStore::set_health_unless_draining(std::string_view server, ServerHealth health) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, "UPDATE servers SET health = ?1 WHERE name = ?2 AND health <> 'draining'");
+  if (stmt.bind_text(1, health_text(health)).bind_text(2, server).run() > 0) return true;
+  if (!server_exists(db_, server)) throw StoreError("unknown server '" + std::string(server) + "'");
+  return false;
+}
+
+bool SessionStore::drain(std::string_view server) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "UPDATE servers SET health = 'draining' WHERE name = ?1 AND health <> 'draining'");
+  if (stmt.bind_text(1, server).run() > 0) return true;
+  if (!server_exists(db_, server)) throw StoreError("unknown server '" + std::string(server) + "'");
+  return false;
+}
+
+bool SessionStore::undrain(std::string_view server) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_, "UPDATE servers SET health = 'stale' WHERE name = ?1 AND health = 'draining'");
+  if (stmt.bind_text(1, server).run() > 0) return true;
+  if (!server_exists(db_, server)) throw StoreError("unknown server '" + std::string(server) + "'");
+  return false;
+}
+
+bool SessionStore::forget_host_key(std::string_view server) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "UPDATE servers SET learned_host_key = NULL "
+                 "WHERE name = ?1 AND learned_host_key IS NOT NULL");
+  if (stmt.bind_text(1, server).run() > 0) return true;
+  if (!server_exists(db_, server)) throw StoreError("unknown server '" + std::string(server) + "'");
+  return false;
+}
+
+std::vector<ServerSummary> SessionStore::server_summaries() {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "SELECT s.name, s.address, s.port, s.weight, s.health, s.load, s.last_report, "
+                 "       s.learned_host_key, "
+                 "       (SELECT COUNT(*) FROM sessions WHERE server = s.name AND status = 'R'), "
+                 "       (SELECT COUNT(*) FROM sessions WHERE server = s.name AND status = 'S'), "
+                 "       (SELECT COUNT(DISTINCT username) FROM sessions WHERE server = s.name) "
+                 "FROM servers AS s ORDER BY s.name");
+  std::vector<ServerSummary> result;
+  while (stmt.step()) {
+    ServerSummary row;
+    row.name = stmt.text(0);
+    row.address = stmt.text(1);
+    row.port = static_cast<std::uint16_t>(stmt.integer(2));
+    row.weight = stmt.real(3);
+    row.health = parse_health(stmt.text(4));
+    row.load = stmt.real(5);
+    if (!stmt.is_null(6)) row.last_report = stmt.integer(6);
+    if (!stmt.is_null(7)) row.learned_host_key = stmt.text(7);
+    row.running_sessions = static_cast<int>(stmt.integer(8));
+    row.suspended_sessions = static_cast<int>(stmt.integer(9));
+    row.users = static_cast<int>(stmt.integer(10));
+    result.push_back(std::move(row));
+  }
+  return result;
+}
+
+std::vector<StoredSession> SessionStore::list_sessions(std::string_view user,
+                                                       std::string_view server) {
+  std::lock_guard lock(mutex_);
+  Statement stmt(db_,
+                 "SELECT server, session_id, username, status, display, created, last_change "
+                 "FROM sessions WHERE (?1 = '' OR username = ?1) AND (?2 = '' OR server = ?2) "
+                 "ORDER BY server, username, session_id");
+  stmt.bind_text(1, user).bind_text(2, server);
+  std::vector<StoredSession> result;
+  while (stmt.step()) {
+    result.push_back(StoredSession{stmt.text(0),
+                                   SessionRecord{.session_id = stmt.text(1),
+                                                 .user = stmt.text(2),
+                                                 .status = stmt.text(3).front(),
+                                                 .display = static_cast<int>(stmt.integer(4)),
+                                                 .created = stmt.integer(5),
+                                                 .last_change = stmt.integer(6)}});
+  }
+  return result;
+}
+
 void SessionStore::record_report(std::string_view server, double load, std::int64_t reported_at) {
   std::lock_guard lock(mutex_);
   Statement stmt(db_, "UPDATE servers SET load = ?1, last_report = ?2 WHERE name = ?3");

@@ -37,6 +37,26 @@ struct SessionRecord {  // one X2Go session as an agent reports it
   std::int64_t last_change = 0;  // unix seconds
 };
 
+// One server as the admin tools show it.
+struct ServerSummary {
+  std::string name;
+  std::string address;
+  std::uint16_t port = 22;
+  double weight = 1.0;
+  ServerHealth health = ServerHealth::Up;
+  double load = 0.0;
+  std::optional<std::int64_t> last_report;      // unix seconds of the last applied agent report
+  std::optional<std::string> learned_host_key;  // from an agent report or trust on first use
+  int running_sessions = 0;
+  int suspended_sessions = 0;
+  int users = 0;  // distinct users with a session there
+};
+
+struct StoredSession {
+  std::string server;
+  SessionRecord session;
+};
+
 class SessionStore {
  public:
   // Opens or creates the database at path (":memory:" for tests) and applies pending migrations.
@@ -84,6 +104,24 @@ class SessionStore {
 
   // Distinct users with a session (R or S) per server; servers without sessions are absent.
   std::vector<std::pair<std::string, int>> users_per_server();
+
+  // Every server with its session counts, ordered by name.
+  std::vector<ServerSummary> server_summaries();
+  // Sessions of user on server; an empty filter matches all. Ordered by server, user, session_id.
+  std::vector<StoredSession> list_sessions(std::string_view user, std::string_view server);
+
+  // Like set_health, but leaves a draining server alone and returns false for it, in one atomic
+  // step: a health check that read the state before an admin drained it cannot undo the drain.
+  bool set_health_unless_draining(std::string_view server, ServerHealth health);
+  // Marks server draining (no new placements, sessions stay resumable; kept across restarts).
+  // Returns false if it already was. StoreError if unknown.
+  bool drain(std::string_view server);
+  // Ends draining: the server becomes stale until the health monitor next assesses it. Returns
+  // false if it was not draining. StoreError if unknown.
+  bool undrain(std::string_view server);
+  // Forgets the learned host key, so the next agent report or first connection learns one again.
+  // Returns false if none was learned. StoreError if unknown.
+  bool forget_host_key(std::string_view server);
 
   // Host key learned for a server without a configured pin ("ssh-ed25519 AAAA..."), if any.
   std::optional<std::string> learned_host_key(std::string_view server);
