@@ -16,7 +16,10 @@
 #include "broker/health/FailurePenalty.h"
 #include "broker/health/HealthMonitor.h"
 #include "broker/login/LoginService.h"
+#include "broker/net/FdBudget.h"
 #include "broker/net/Listener.h"
+#include "broker/net/SourcePenalty.h"
+#include "broker/net/SourceStartups.h"
 #include "broker/net/StartupGate.h"
 #include "broker/ssh/WorkerPool.h"
 #include "broker/store/SessionStore.h"
@@ -81,15 +84,28 @@ int run(std::shared_ptr<const BrokerConfig> config) {
   boost::asio::thread_pool blocking(4);
   FailurePenalty penalties(config->health.failure_penalty);
   LoginService login(config, store, blocking, penalties);
+  SourcePenalty source_penalties(source_penalty_settings(config->limits));
   ConnectionContext context{login};
+  context.penalties = &source_penalties;
+  SourceStartups source_startups(config->limits.source_ipv4_prefix, config->limits.source_ipv6_prefix);
+  context.startups = &source_startups;
 
   int threads = config->threads > 0 ? config->threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   WorkerPool workers(threads, config->host_keys, context);
 
   boost::asio::io_context accept_io(1);
+  // Refuse connections the descriptor limit cannot hold, before accept() fails with EMFILE.
+  const std::uint64_t fd_limit = raise_fd_limit();
+  const int connection_cap = std::min(config->limits.max_connections, connections_for_fds(fd_limit));
+  if (connection_cap < config->limits.max_connections) {
+    spdlog::warn("open file limit {} holds {} connections, fewer than max_connections = {}; raise "
+                 "LimitNOFILE", fd_limit, connection_cap, config->limits.max_connections);
+  }
+  bool at_capacity = false;  // logged once each time the cap is reached
   StartupLimits limits{config->limits.max_startups_begin, config->limits.max_startups_rate,
-                       config->limits.max_startups_full, config->limits.max_connections};
+                       config->limits.max_startups_full, connection_cap,
+                       config->limits.max_startups_per_source};
   std::mt19937_64 random{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   Listener listener(accept_io, config->listen, [&](boost::asio::ip::tcp::socket socket) {
@@ -100,12 +116,31 @@ int run(std::shared_ptr<const BrokerConfig> config) {
     if (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped()) {
       peer = remote.address().to_v6().to_v4().to_string();
     }
-    if (!admit_connection(limits, context.unauthenticated.load(), context.active.load(), uniform(random))) {
-      spdlog::warn("[{}] dropped: too many unauthenticated connections ({})", peer,
-                   context.unauthenticated.load());
+    const std::optional<IpAddress> address = parse_ip_address(peer);
+    if (address && !source_penalties.admit(*address, SourcePenalty::Clock::now())) {
+      spdlog::debug("[{}] dropped: source penalised for failed logins", peer);
+      return;
+    }
+    const int active = context.active.load();
+    if (active >= connection_cap) {
+      if (!at_capacity) spdlog::warn("{} connections: refusing new ones until some close", active);
+      at_capacity = true;
+      return;
+    }
+    at_capacity = false;
+    const int from_source = address ? source_startups.pending(*address) : 0;
+    const int unauthenticated = context.unauthenticated.load();
+    if (!admit_from_source(limits, from_source, unauthenticated, active, uniform(random))) {
+      // One flooding source must not flood the log either: its drops are debug messages.
+      bool own_limit = limits.per_source > 0 && from_source >= limits.per_source;
+      spdlog::log(own_limit ? spdlog::level::debug : spdlog::level::warn,
+                  "[{}] dropped: too many unauthenticated connections ({}, {} from this source)", peer,
+                  unauthenticated, from_source);
       return;  // the socket closes here
     }
+    ++context.active;
     ++context.unauthenticated;
+    if (address) source_startups.add(*address);
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     socket.set_option(boost::asio::socket_base::keep_alive(true), ec);
     workers.dispatch(socket.release(), std::move(peer));

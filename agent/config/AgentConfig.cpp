@@ -112,7 +112,8 @@ void read_ca_file(TableReader& broker, const std::filesystem::path& config_dir,
     return;
   }
   target->ca_file = resolve(config_dir, ca_file->value);
-  int fd = ::open(target->ca_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = ::open(target->ca_file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     broker.error(ca_file->line, "ca_file",
                  "cannot read " + target->ca_file + ": " + std::strerror(errno));

@@ -106,6 +106,20 @@ struct LimitsConfig {
   std::chrono::milliseconds backend_auth_timeout{15000};
   std::chrono::seconds keepalive_interval{30};    // 0 disables
   std::chrono::seconds placement_ttl{300};        // sticky user -> server after the last connection
+  // Per source (an IPv4 /source_ipv4_prefix or IPv6 /source_ipv6_prefix network): at most
+  // max_startups_per_source unauthenticated connections (0 = no limit), and penalties
+  // (broker/net/SourcePenalty.h): seconds added per refused password and per login grace timeout;
+  // new connections are refused once penalty_min is pending, never longer than penalty_max.
+  int max_startups_per_source = 10;
+  int source_ipv4_prefix = 32;
+  int source_ipv6_prefix = 64;
+  std::chrono::seconds penalty_auth_failure{5};     // 0 disables
+  std::chrono::seconds penalty_grace_exceeded{10};  // 0 disables
+  std::chrono::seconds penalty_min{15};
+  std::chrono::seconds penalty_max{600};
+  int penalty_max_sources = 65536;
+  // Loopback by default: a local proxy or health check would share one penalty for everyone.
+  std::vector<Cidr> penalty_exempt{*Cidr::parse("127.0.0.0/8"), *Cidr::parse("::1")};
 };
 
 struct BrokerConfig {

@@ -21,7 +21,8 @@ std::string cannot_read(const std::string& path, int error) {
 }  // namespace
 
 std::string read_secret_file(const std::string& path, std::string* secret, bool owner_only) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO at path must be refused below (not a regular file), not wait for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return cannot_read(path, errno);
   // Checks run on the opened descriptor so the file cannot be swapped between check and read.
   struct stat info {};

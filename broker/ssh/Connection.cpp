@@ -47,6 +47,7 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
       context_(context),
       config_(context.login.config()),
       peer_(std::move(peer_address)),
+      peer_ip_(parse_ip_address(peer_)),
       log_prefix_("[" + peer_ + "]"),
       audit_(context.audit, peer_),
       started_(std::chrono::steady_clock::now()),
@@ -56,7 +57,8 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
       back_watch_(io),
       grace_timer_(io),
       tick_timer_(io) {
-  ++context_.active;
+  // context_.active and context_.unauthenticated were counted in at accept; this object counts
+  // them out (counting in here would lag behind accept and let a burst overshoot the caps).
   if (ssh_bind_accept_fd(bind, front_.get(), fd) != SSH_OK) {
     spdlog::warn("{} cannot set up session: {}", log_prefix_, ssh_get_error(bind));
     ::close(fd);
@@ -83,7 +85,10 @@ void Connection::start() {
 
   grace_timer_.expires_after(config().limits.login_grace_time);
   grace_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec && self->state_ != State::Relaying) self->close("login grace time exceeded");
+    if (ec || self->state_ == State::Relaying) return;
+    // A client still typing is its own doing; one waiting for LDAP or a backend is not.
+    if (!self->login_pending_) self->penalise(PenaltyEvent::GraceExceeded);
+    self->close("login grace time exceeded");
   });
   process();
 }
@@ -231,6 +236,7 @@ void Connection::begin_login(MessagePtr message, std::string user, std::string p
   user_ = std::move(user);
   password_ = std::move(password);
   if (!is_valid_login_name(user_)) {
+    penalise(PenaltyEvent::AuthFailure);
     refuse(kInvalidUser, "invalid user name");
     return;
   }
@@ -252,6 +258,7 @@ void Connection::on_login_decided(LoginDecision decision) {
       try_next_backend();
       break;
     case LoginStatus::BadCredentials:
+      penalise(PenaltyEvent::AuthFailure);
       refuse(kLoginIncorrect, decision.detail);
       break;
     case LoginStatus::AccountLocked:
@@ -346,6 +353,16 @@ void Connection::refuse(const std::string& banner, const std::string& reason) {
   }
 }
 
+// Only the client's own failures count: an unavailable directory or backend is not its doing.
+void Connection::penalise(PenaltyEvent event) {
+  if (context_.penalties == nullptr || !peer_ip_) return;
+  auto enforced = context_.penalties->record(*peer_ip_, event, SourcePenalty::Clock::now());
+  if (enforced.count() > 0) {
+    spdlog::warn("{} source refused for {} s: {}", log_prefix_, enforced.count(),
+                 event == PenaltyEvent::AuthFailure ? "failed logins" : "login grace time exceeded");
+  }
+}
+
 void Connection::accept_login() {
   const BackendTarget& target = backend_login_->target();
   spdlog::info("{} login ok user={} server={} reason={}", log_prefix_, user_, target.server,
@@ -396,6 +413,7 @@ void Connection::release_unauthenticated_slot() {
   if (counted_unauthenticated_) {
     counted_unauthenticated_ = false;
     --context_.unauthenticated;
+    if (context_.startups != nullptr && peer_ip_) context_.startups->remove(*peer_ip_);
   }
 }
 

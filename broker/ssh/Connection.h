@@ -10,11 +10,14 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/audit/ConnectionAudit.h"
 #include "broker/login/LoginService.h"
+#include "broker/net/SourcePenalty.h"
+#include "broker/net/SourceStartups.h"
 #include "broker/ssh/BackendLogin.h"
 #include "broker/ssh/ChannelBridge.h"
 #include "broker/ssh/Libssh.h"
@@ -25,8 +28,13 @@ namespace x2gojump {
 struct ConnectionContext {
   LoginService& login;
   AuditLog* audit = nullptr;  // null: events only go to the metrics
+  // Counted in by the acceptor for every connection it hands on, out by the Connection.
   std::atomic<int> unauthenticated{0};
   std::atomic<int> active{0};
+  // Per source address, optional: failed logins and grace timeouts; unauthenticated connections
+  // (counted in at accept, out by the connection when it leaves the pre-auth phase).
+  SourcePenalty* penalties = nullptr;
+  SourceStartups* startups = nullptr;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -62,6 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void try_next_backend();
   bool step_backend();
   void refuse(const std::string& banner, const std::string& reason);
+  void penalise(PenaltyEvent event);
   void accept_login();
   void schedule_tick();
 
@@ -74,6 +83,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The configuration in force when the connection started; a reload does not change it.
   std::shared_ptr<const BrokerConfig> config_;
   std::string peer_;
+  std::optional<IpAddress> peer_ip_;  // nullopt only for a peer that is not a numeric address
   std::string log_prefix_;
   ConnectionAudit audit_;
   State state_ = State::KeyExchange;

