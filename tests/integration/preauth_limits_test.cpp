@@ -168,6 +168,11 @@ TEST(PreAuthLimits, FdBudgetRefusesConnectionsBeforeAcceptFails) {
     tb.broker();
   }
   const std::uint16_t port = tb.broker().port();
+  // The fixture's readiness probe (one connection that reads the banner) counts until the broker
+  // has seen it close.
+  ASSERT_TRUE(wait_until([&] {
+    return tb.broker().log().find("connection closed before login") != std::string::npos;
+  }, seconds(20), milliseconds(50))) << tb.diagnostics();
   {
     // 2 sources x 10 (the per-source cap) = 20 attempts at 11 slots.
     IdleConnections a(port, "127.0.0.31", 10);
