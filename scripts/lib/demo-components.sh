@@ -131,10 +131,11 @@ remove_local_users() {
   rm -f "$DEMO_DIR/created-users"
 }
 
-# start_host K: fake X2Go host x2go-host-K with its sshd (its agent starts after the broker).
+# start_host K: fake X2Go host x2go-host-K with its sshd and, as on a real X2Go server,
+# x2gocleansessions (it marks a session S when its client went away). The agent starts later.
 start_host() {
   local k=$1 name=x2go-host-$1 dir=$DEMO_DIR/hosts/h$1 out user
-  local -a args=(start "$dir" --prefix "$FARM_PREFIX" --index "$k" --name "$name")
+  local -a args=(start "$dir" --prefix "$FARM_PREFIX" --index "$k" --name "$name" --cleansessions)
   for user in $(demo_user_names); do args+=(--user "$user"); done
   mkdir -p "$DEMO_DIR/hosts"
   out=$("$FAKEHOST" "${args[@]}" 2>"$DEMO_DIR/hosts/h$k.log") || {

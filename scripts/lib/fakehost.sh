@@ -8,6 +8,11 @@
 #                      /etc/hosts, bound from DIR; kept by a holder process (sleep) in DIR/holder.pid
 #   x2goserver DB      DIR/varlibx2go/x2go_sessions, made by `x2godbadmin --createdb` in the host
 #   sshd               10.B.K.2:22, UsePAM yes, passwords; config and log in DIR
+#   x2gocleansessions  with --cleansessions: X2Go's own session reconciler, which a real X2Go
+#                      server runs as a daemon (it marks a session whose client went away S, and
+#                      one whose agent died F, within seconds). Off by default: it also marks
+#                      rows without a live x2goagent F once they are 30 s old, which hand-made
+#                      test rows are.
 #   x2gojump-agent     inside the host as the unprivileged user x2gojump-agent (group x2gouser),
 #                      config in DIR/agent (seen in the host as /run/x2gojump-fakehost/agent),
 #                      reporting over the veth to brokers in the root namespace. Plain HTTP: the
@@ -16,6 +21,7 @@
 # LDAP farm; each --user gets a home in the host's private /home.
 #
 #   fakehost.sh start DIR --prefix P --index K [--name NAME] [--user U]... [--owner PID]
+#                     [--cleansessions]
 #                                   start the host and its sshd; prints `env` once sshd answers
 #   fakehost.sh agent-start DIR --agent-bin PATH --broker-url URL... [--heartbeat S] [--no-wait]
 #                                   returns once the agent delivered its first snapshot
@@ -183,7 +189,7 @@ host_init() {
 }
 
 cmd_start() {
-  local prefix="" index="" name="" owner="" owner_start="" h i
+  local prefix="" index="" name="" owner="" owner_start="" cleansessions=0 h i
   local -a users=()
   while (($#)); do
     case $1 in
@@ -192,6 +198,7 @@ cmd_start() {
       --name) name=${2:?}; shift 2 ;;
       --user) users+=("${2:?}"); shift 2 ;;
       --owner) owner=${2:?}; shift 2 ;;
+      --cleansessions) cleansessions=1; shift ;;
       *) die "start: unknown option $1" ;;
     esac
   done
@@ -279,6 +286,13 @@ cmd_start() {
   in_host x2godbadmin --createdb >"$DIR/createdb.log" 2>&1 \
     || { cat "$DIR/createdb.log" >&2; cmd_stop; die "$NAME: x2godbadmin --createdb failed"; }
   [[ -f $DIR/varlibx2go/x2go_sessions ]] || { cmd_stop; die "$NAME: x2godbadmin made no DB"; }
+  if ((cleansessions)); then
+    # --debug keeps it in the foreground (as a daemon it would write /run/x2goserver.pid, which
+    # the hosts share with this machine) and logs each status change it makes.
+    setsid nsenter -t "${h%% *}" -n -m -u -- /usr/sbin/x2gocleansessions --debug \
+      </dev/null >>"$DIR/cleansessions.log" 2>&1 &
+    echo "$! $(start_time $!)" >"$DIR/cleansessions.pid"
+  fi
   cmd_sshd_start || { cmd_stop; exit 1; }
   say "$NAME up: ssh on $ADDRESS:22, netns $NETNS, state in $DIR"
   print_env
@@ -434,6 +448,13 @@ cmd_status() {
   echo "$NAME: namespaces held by pid ${p%% *}, netns $NETNS, ssh $ADDRESS:22, gateway $GATEWAY"
   if p=$(read_pidfile "$DIR/sshd.pid"); then echo "  sshd   pid ${p%% *}"; else echo "  sshd   stopped"; rc=1; fi
   if p=$(read_pidfile "$DIR/agent.pid"); then echo "  agent  pid ${p%% *}"; else echo "  agent  stopped"; rc=1; fi
+  if [[ -f $DIR/cleansessions.pid ]]; then
+    if p=$(read_pidfile "$DIR/cleansessions.pid"); then
+      echo "  x2gocleansessions pid ${p%% *}"
+    else
+      echo "  x2gocleansessions stopped"; rc=1
+    fi
+  fi
   return "$rc"
 }
 
