@@ -480,7 +480,7 @@ cmd_gc() {
 cmd=${1:-}
 case $cmd in
   __init) host_init "$2" ;;
-  gc) (flock 9; cmd_gc) 9>>"$LOCK" ;;
+  gc) mkdir -p "$RUNDIR"; (flock 9; cmd_gc) 9>>"$LOCK" ;;
   start|agent-start|agent-stop|sshd-start|sshd-stop|exec|env|status|stop)
     [[ -n ${2:-} ]] || die "$cmd: DIR missing"
     DIR=$(readlink -m "$2")
