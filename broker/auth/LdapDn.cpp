@@ -4,11 +4,16 @@
 #include <ldap.h>
 #include <strings.h>
 
+#include <string>
+
 namespace x2gojump {
 
 std::optional<std::string> leading_cn(std::string_view dn) {
-  // ldap_str2dn does the RFC 4514 unescaping ("cn=a\,b" -> "a,b") that a hand-written split gets wrong.
-  berval in{static_cast<ber_len_t>(dn.size()), const_cast<char*>(dn.data())};
+  // ldap_bv2dn does the RFC 4514 unescaping ("cn=a\,b" -> "a,b") that a hand-written split gets wrong.
+  // It reads one byte past bv_len (the NUL it expects there), which a string_view does not
+  // promise: parse a terminated copy. (Found by the ldap_escape fuzz target.)
+  std::string text(dn);
+  berval in{static_cast<ber_len_t>(text.size()), text.data()};
   LDAPDN parsed = nullptr;
   if (ldap_bv2dn(&in, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) return std::nullopt;
   std::optional<std::string> cn;
