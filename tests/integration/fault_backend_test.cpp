@@ -1,0 +1,193 @@
+// Fault injection on the backend hop: the backend sshd is killed (SIGKILL, with its per-connection
+// children) in the middle of a 1 GiB transfer through the broker, in each direction. The client
+// must end promptly with an error (never hang), the broker must stay up, a bystander's connection
+// to the other backend must keep working, and the next login must be served at once.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "tests/fixtures/LocalUsers.h"
+#include "tests/fixtures/Testbed.h"
+
+namespace x2gojump::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kTransferBytes = 1ull << 30;  // what the client asked for
+constexpr std::uint64_t kKillAfterBytes = 256ull << 20;  // how much has moved when the backend dies
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+double secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+class BackendKilled : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
+  }
+  void TearDown() override {
+    if (HasFailure()) std::fprintf(stderr, "%s\n", tb_->diagnostics().c_str());
+  }
+
+  static std::string alice_pw() { return test_user("xjalice").password; }
+
+  // The backend a login from source lands on ("b1"/"b2"), by asking the session.
+  std::string landing(const std::string& source) {
+    auto r = tb_->broker_client().run("xjalice", alice_pw(), "echo $X2GOJUMP_BACKEND",
+                                      {.source_address = source});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
+  }
+
+  // A source address whose logins land on a different backend than `from`'s do.
+  std::string source_not_on(const std::string& backend) {
+    for (int i = 3; i < 40; ++i) {
+      std::string source = "127.0.0." + std::to_string(i);
+      if (landing(source) != backend) return source;
+    }
+    return "";
+  }
+
+  SshdBackend& backend_named(const std::string& name) { return tb_->backend(name == "b1" ? 0 : 1); }
+
+  // Both directions share the checks after the kill.
+  void expect_clean_failure_and_recovery(Process& ssh, Clock::time_point killed_at,
+                                         const std::string& err_path, SshMaster& bystander,
+                                         std::uint64_t moved) {
+    auto code = ssh.wait(seconds(30));
+    ASSERT_TRUE(code.has_value()) << "the client still hangs 30 s after its backend died";
+    double ended_after = secs(Clock::now() - killed_at);
+    std::printf("[ figures  ] client exit %d %.2f s after the kill, %.0f MiB moved before it\n", *code,
+                ended_after, mib(moved));
+    EXPECT_NE(*code, 0) << read_file(err_path);
+    EXPECT_LT(moved, kTransferBytes);
+    EXPECT_TRUE(tb_->broker().running()) << "the broker died with the backend";
+    EXPECT_NE(tb_->broker().log().find("backend connection lost"), std::string::npos);
+
+    // Someone else's connection to the other backend is unaffected.
+    auto r = bystander.run("echo still-here");
+    EXPECT_EQ(r.out, "still-here\n") << describe(r) << bystander.master_stderr();
+
+    // The next login is served at once (the dead backend refuses the connect; the other one serves).
+    auto login_start = Clock::now();
+    auto again = tb_->broker_client().run("xjalice", alice_pw(), "echo $X2GOJUMP_BACKEND");
+    double login_s = secs(Clock::now() - login_start);
+    std::printf("[ figures  ] next login %.2f s after the failure\n", login_s);
+    EXPECT_EQ(again.exit_code, 0) << describe(again);
+    EXPECT_LT(login_s, 10.0);
+  }
+
+  std::unique_ptr<Testbed> tb_;
+};
+
+// The backend streams 1 GiB of zeros; ssh's stdout is a pipe the test reads and counts.
+TEST_F(BackendKilled, DuringDownload) {
+  const std::string source = "127.0.0.2";
+  const std::string victim = landing(source);
+  ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
+  std::string other_source = source_not_on(victim);
+  ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
+  SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
+                      tb_->dir().file("ctl-bystander"), {.source_address = other_source});
+
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  std::atomic<std::uint64_t> received{0};
+  // Declared before ssh, so on any early exit ssh dies first and the reader sees EOF.
+  std::jthread reader([&received, fd = out[0]] {
+    std::vector<char> buf(1 << 16);
+    ssize_t n;
+    while ((n = ::read(fd, buf.data(), buf.size())) > 0) received += static_cast<std::uint64_t>(n);
+    ::close(fd);
+  });
+  std::string err = tb_->dir().file("download.err");
+  SshOptions o{.source_address = source};
+  auto client = tb_->broker_client();
+  std::unique_ptr<Process> ssh;
+  try {
+    // The child reopens the pipe's write end through /dev/fd before exec (it is CLOEXEC).
+    ssh = std::make_unique<Process>(ProcessOptions{
+        .argv = client.ssh_argv("xjalice", "head -c " + std::to_string(kTransferBytes) + " /dev/zero", o),
+        .env = SshClient::process_env(alice_pw(), o),
+        .stdout_path = "/dev/fd/" + std::to_string(out[1]),
+        .stderr_path = err});
+  } catch (...) {
+    ::close(out[1]);
+    throw;
+  }
+  ::close(out[1]);
+  auto start = Clock::now();
+  bool flowing = wait_until([&] { return received >= kKillAfterBytes || !ssh->running(); }, seconds(120));
+  ASSERT_TRUE(flowing && ssh->running()) << "transfer did not reach " << mib(kKillAfterBytes)
+                                         << " MiB: " << received << " bytes\n" << read_file(err);
+  std::printf("[ figures  ] download through the broker: %.0f MiB in %.2f s\n", mib(received),
+              secs(Clock::now() - start));
+  auto killed_at = Clock::now();
+  backend_named(victim).kill();
+  expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, received);
+}
+
+// The client uploads 1 GiB of zeros from a pipe the test fills; the backend discards it.
+TEST_F(BackendKilled, DuringUpload) {
+  const std::string source = "127.0.0.2";
+  const std::string victim = landing(source);
+  ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
+  std::string other_source = source_not_on(victim);
+  ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
+  SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
+                      tb_->dir().file("ctl-bystander"), {.source_address = other_source});
+
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  std::atomic<std::uint64_t> sent{0};
+  // Declared before ssh, so on any early exit ssh dies first and the writer gets EPIPE.
+  std::jthread writer([&sent, fd = in[1]] {
+    // EPIPE instead of a process-wide SIGPIPE once ssh is gone: block it in this thread only.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    std::vector<char> zeros(1 << 16, 0);
+    while (sent < kTransferBytes) {
+      ssize_t n = ::write(fd, zeros.data(), zeros.size());
+      if (n <= 0) break;
+      sent += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+  });
+  std::string err = tb_->dir().file("upload.err");
+  SshOptions o{.source_address = source};
+  auto client = tb_->broker_client();
+  std::unique_ptr<Process> ssh;
+  try {
+    ssh = std::make_unique<Process>(ProcessOptions{.argv = client.ssh_argv("xjalice", "cat > /dev/null", o),
+                                                   .env = SshClient::process_env(alice_pw(), o),
+                                                   .stdin_fd = in[0],
+                                                   .stderr_path = err});
+  } catch (...) {
+    ::close(in[0]);
+    throw;
+  }
+  ::close(in[0]);
+  auto start = Clock::now();
+  bool flowing = wait_until([&] { return sent >= kKillAfterBytes || !ssh->running(); }, seconds(120));
+  ASSERT_TRUE(flowing && ssh->running()) << "transfer did not reach " << mib(kKillAfterBytes)
+                                         << " MiB: " << sent << " bytes\n" << read_file(err);
+  std::printf("[ figures  ] upload through the broker: %.0f MiB in %.2f s\n", mib(sent),
+              secs(Clock::now() - start));
+  auto killed_at = Clock::now();
+  backend_named(victim).kill();
+  expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, sent);
+}
+
+}  // namespace
+}  // namespace x2gojump::test
