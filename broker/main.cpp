@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "broker/admin/Operations.h"
 #include "broker/agentapi/AgentApiServer.h"
 #include "broker/config/Config.h"
 #include "broker/health/FailurePenalty.h"
@@ -66,15 +67,10 @@ void drop_root(const BrokerConfig& config) {
   spdlog::info("switched to user {}", config.user);
 }
 
-std::vector<ServerRecord> server_records(const BrokerConfig& config) {
-  std::vector<ServerRecord> records;
-  for (const ServerConfig& server : config.servers) {
-    records.push_back({server.name, server.address, server.port, server.weight});
-  }
-  return records;
-}
-
-int run(std::shared_ptr<const BrokerConfig> config) {
+int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_path,
+        const std::string& log_level_override) {
+  // A reload (SIGHUP) replaces what the holder holds; see broker/admin/ConfigReload.h.
+  auto holder = std::make_shared<ConfigHolder>(config);
   check_secret_file_modes(*config);
   SessionStore store(config->state_db);
   store.sync_servers(server_records(*config));
@@ -83,7 +79,7 @@ int run(std::shared_ptr<const BrokerConfig> config) {
   // LDAP binds and SQLite queries block; they run here, never on the event loops.
   boost::asio::thread_pool blocking(4);
   FailurePenalty penalties(config->health.failure_penalty);
-  LoginService login(config, store, blocking, penalties);
+  LoginService login(holder, store, blocking, penalties);
   SourcePenalty source_penalties(source_penalty_settings(config->limits));
   ConnectionContext context{login};
   context.penalties = &source_penalties;
@@ -147,13 +143,19 @@ int run(std::shared_ptr<const BrokerConfig> config) {
   });
 
   // Probes and the agent API share the accept thread: both are light and never block on I/O.
-  HealthMonitor health(accept_io, *config, store, blocking);
+  HealthMonitor health(accept_io, holder, store, blocking);
   AgentApiServer agent_api(accept_io, *config, store, blocking,
                            [&health](const std::string& server, const Snapshot&) {
                              health.on_heartbeat(server, std::chrono::system_clock::now());
                            });
   agent_api.start();
   health.start();
+  Operations operations({accept_io, blocking, holder, config_path, log_level_override, store, health,
+                         agent_api, login, penalties, [&context] {
+                           return std::pair{context.active.load(), context.unauthenticated.load()};
+                         }});
+  context.audit = &operations.audit();
+  operations.start();
   drop_root(*config);
 
   boost::asio::signal_set signals(accept_io, SIGINT, SIGTERM);
@@ -164,6 +166,7 @@ int run(std::shared_ptr<const BrokerConfig> config) {
     listener.stop();
     agent_api.stop();
     health.stop();
+    operations.stop();
     accept_io.stop();
   });
 
@@ -204,7 +207,7 @@ int main(int argc, char** argv) {
   auto config = std::make_shared<const BrokerConfig>(std::move(*loaded.config));
   init_logging(log_level.empty() ? config->log_level : log_level);
   try {
-    return run(config);
+    return run(config, config_path, log_level);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;

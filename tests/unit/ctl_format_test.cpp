@@ -1,0 +1,99 @@
+// x2gojumpctl's tables and where it looks for the control socket.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "broker/ctl/CtlFormat.h"
+#include "broker/ctl/SocketPath.h"
+
+namespace x2gojump {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+TEST(CtlFormat, TableColumnsAlign) {
+  EXPECT_EQ(format_table({"A", "LONG HEADER", "C"}, {{"xyz", "1", ""}, {"ä", "22", "3"}}),
+            "A    LONG HEADER  C\n"
+            "xyz  1\n"
+            "ä    22           3\n");
+}
+
+TEST(CtlFormat, ControlCharactersNeverReachTheTerminal) {
+  std::string out = format_table({"X"}, {{"a\x1b[31mb\n"}});
+  EXPECT_EQ(out, "X\na?[31mb?\n");
+}
+
+TEST(CtlFormat, Servers) {
+  auto servers = nlohmann::json::parse(R"([
+    {"name":"b1","state":"up","load":0.25,"sessions":{"running":2,"suspended":1},"users":2,
+     "max_users":10,"last_report_age_s":4,
+     "host_key":{"source":"learned","type":"ssh-ed25519","fingerprint":"SHA256:abc"}},
+    {"name":"b2","state":"draining","load":0,"sessions":{"running":0,"suspended":0},"users":0,
+     "max_users":0,"last_report_age_s":null,"host_key":{"source":"none"}}])");
+  EXPECT_EQ(format_servers(servers),
+            "SERVER  STATE     LOAD  SESSIONS  USERS  LAST REPORT  HOST KEY\n"
+            "b1      up        0.25  2 R, 1 S  2/10   4s ago       SHA256:abc (learned)\n"
+            "b2      draining  0.00  0 R, 0 S  0      never        none\n");
+}
+
+TEST(CtlFormat, Sessions) {
+  EXPECT_EQ(format_sessions(nlohmann::json::array()), "no sessions\n");
+  auto sessions = nlohmann::json::parse(R"([{"server":"b1","user":"alice","session_id":"alice-50-1",
+    "status":"S","display":50,"created":1,"last_change":1700000000}])");
+  EXPECT_EQ(format_sessions(sessions),
+            "SERVER  USER   SESSION     STATUS     DISPLAY  LAST CHANGE (UTC)\n"
+            "b1      alice  alice-50-1  suspended  50       2023-11-14 22:13:20\n");
+}
+
+TEST(CtlFormat, Change) {
+  EXPECT_EQ(format_change({{"server", "b1"}, {"changed", true}, {"message", "draining"}}), "b1: draining\n");
+}
+
+class SocketPathTest : public ::testing::Test {
+ protected:
+  SocketPathTest() {
+    std::string pattern = (fs::temp_directory_path() / "xj-ctl-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+  }
+  ~SocketPathTest() override { fs::remove_all(dir_); }
+  std::string config(const std::string& text) {
+    std::ofstream((dir_ / "broker.toml").string()) << text;
+    return (dir_ / "broker.toml").string();
+  }
+  std::string error_of(const std::string& path) {
+    try {
+      control_socket_path(path);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SocketPathTest, FromTheAdminTable) {
+  EXPECT_EQ(control_socket_path(config("[admin]\ncontrol_socket = \"/tmp/a.sock\"\n[ldap]\nx = 1\n")),
+            "/tmp/a.sock");
+  EXPECT_EQ(control_socket_path(config("[admin]\n")), "/run/x2gojump/control.sock");
+  EXPECT_EQ(control_socket_path(config("[admin]\ncontrol_socket = \"run/c.sock\"\n")),
+            (dir_ / "run/c.sock").string());
+}
+
+TEST_F(SocketPathTest, MissingFileMeansTheDefault) {
+  EXPECT_EQ(control_socket_path((dir_ / "none.toml").string()), "/run/x2gojump/control.sock");
+}
+
+TEST_F(SocketPathTest, ClearErrors) {
+  EXPECT_THAT(error_of(config("[broker]\n")), HasSubstr("has no [admin] table"));
+  EXPECT_THAT(error_of(config("[admin]\ncontrol_socket = \"\"\n")), HasSubstr("disabled"));
+  EXPECT_THAT(error_of(config("[admin\n")), HasSubstr("cannot read"));
+}
+
+}  // namespace
+}  // namespace x2gojump
