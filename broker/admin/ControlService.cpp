@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "broker/policy/Cidr.h"
+
 namespace x2gojump {
 namespace {
 
@@ -60,6 +62,9 @@ nlohmann::json ControlService::run(const ControlRequest& request, const ControlP
       return sessions(request);
     case ControlCommand::Explain:
       if (!explain_) throw ClientError("explain is not available in this broker");
+      if (!request.from.empty() && !parse_ip_address(request.from)) {
+        throw ClientError("\"" + request.from + "\" is not an IP address");
+      }
       return {{"explain", explain_(request.user, request.from)}};
     case ControlCommand::Drain:
     case ControlCommand::Undrain:

@@ -8,6 +8,7 @@
 
 #include "broker/admin/AdminHttpHandler.h"
 #include "broker/admin/ConfigReload.h"
+#include "broker/admin/ExplainJson.h"
 #include "broker/metrics/BrokerMetrics.h"
 
 namespace x2gojump {
@@ -31,7 +32,10 @@ Operations::Operations(Parts parts)
     : parts_(std::move(parts)),
       audit_(std::make_unique<AuditLog>(parts_.config->get()->admin.audit_log)),
       status_(parts_.store, parts_.config, audit_.get(), parts_.connections),
-      control_(parts_.store, parts_.config, status_, audit_.get(), nullptr,
+      control_(parts_.store, parts_.config, status_, audit_.get(),
+               [this](const std::string& user, const std::string& from) {
+                 return explanation_json(user, parts_.login.explain(user, from));
+               },
                [this](const std::string&) { parts_.health.reevaluate(); }),
       control_socket_(parts_.io, parts_.pool, control_),
       http_(parts_.io, std::make_shared<ApiContext>("admin", std::make_shared<const AdminHttpHandler>(status_),

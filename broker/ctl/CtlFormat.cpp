@@ -24,6 +24,20 @@ std::string printable(std::string text) {
   return text;
 }
 
+// printable() for every line of text, keeping the line breaks.
+std::string printable_lines(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += printable(text.substr(start, end - start));
+    if (end < text.size()) out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string text_of(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return "";
@@ -100,9 +114,66 @@ std::string format_change(const nlohmann::json& answer) {
   return printable(text_of(answer.at("server")) + ": " + text_of(answer.at("message"))) + "\n";
 }
 
+namespace {
+
+std::string indented(const std::string& lines, const std::string& prefix) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < lines.size()) {
+    std::size_t end = lines.find('\n', start);
+    out += prefix + lines.substr(start, end - start) + "\n";
+    start = end == std::string::npos ? lines.size() : end + 1;
+  }
+  return out;
+}
+
+std::string joined(const nlohmann::json& values) {
+  std::string out;
+  for (const auto& value : values) out += (out.empty() ? "" : ", ") + text_of(value);
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
 std::string format_explain(const nlohmann::json& explain) {
-  // dump() escapes control characters, so the text is safe on a terminal.
-  return explain.dump(2) + "\n";
+  const std::string status = text_of(explain.at("status"));
+  const std::string source = text_of(explain.at("source"));
+  std::string out = text_of(explain.at("user")) + " from " + (source.empty() ? "an unknown address" : source) +
+                    ": " + status;
+  if (!text_of(explain.at("detail")).empty()) out += " (" + text_of(explain.at("detail")) + ")";
+  out += "\n";
+  if (!text_of(explain.at("user_dn")).empty()) out += "  dn: " + text_of(explain.at("user_dn")) + "\n";
+  if (status == "unknown-user" || status == "directory-unavailable") return printable_lines(out);
+  out += "  groups: " + joined(explain.at("groups")) + "\n";
+  const auto& access = explain.at("access");
+  out += "  access: " + (access.at("restricted").get<bool>() ? text_of(access.at("summary"))
+                                                            : std::string("no [[pool]]: every server")) + "\n";
+  if (status != "ok") return printable_lines(out);
+
+  std::vector<std::vector<std::string>> sessions;
+  for (const auto& s : explain.at("sessions")) {
+    const std::string st = text_of(s.at("status"));
+    sessions.push_back({text_of(s.at("server")), text_of(s.at("session_id")),
+                        st == "S" ? "suspended" : st == "R" ? "running" : st,
+                        unix_time_text(s.at("last_change").get<std::int64_t>()),
+                        s.at("counted").get<bool>() ? "" : "ignored: outside the user's pools"});
+  }
+  out += sessions.empty() ? "  sessions: none\n"
+                          : "  sessions:\n" + indented(format_table({"SERVER", "SESSION", "STATUS", "LAST CHANGE (UTC)", ""}, sessions), "    ");
+  if (!explain.at("resume_only").empty()) out += "  resume only: " + joined(explain.at("resume_only")) + "\n";
+  if (explain.at("placement").is_string()) out += "  placement: " + text_of(explain.at("placement")) + "\n";
+  std::vector<std::vector<std::string>> candidates;
+  for (const auto& c : explain.at("candidates")) {
+    std::string state;
+    for (const auto& server : explain.at("servers")) {
+      if (server.at("name") == c.at("server")) state = text_of(server.at("state"));
+    }
+    candidates.push_back({std::to_string(candidates.size() + 1) + ".", text_of(c.at("server")), state,
+                          text_of(c.at("reason"))});
+  }
+  out += candidates.empty() ? "  would try: no usable server\n"
+                            : "  would try, best first:\n" + indented(format_table({"", "SERVER", "STATE", "REASON"}, candidates), "    ");
+  return printable_lines(out);
 }
 
 }  // namespace x2gojump

@@ -120,6 +120,10 @@ TEST_F(ControlServiceTest, ExplainPassesThroughAndReportsErrors) {
   auto answer = call(R"({"command":"explain","user":"alice","from":"10.1.2.3"})");
   EXPECT_EQ(answer["explain"]["user"], "alice");
   EXPECT_EQ(answer["explain"]["from"], "10.1.2.3");
+  auto bad_address = call(R"({"command":"explain","user":"alice","from":"host.example"})");
+  EXPECT_EQ(bad_address["ok"], false);
+  EXPECT_THAT(bad_address["error"].get<std::string>(), HasSubstr("not an IP address"));
+  EXPECT_EQ(call(R"({"command":"explain","user":"alice","from":"::1"})")["ok"], true);
   auto failed = call(R"({"command":"explain","user":"nobody"})");
   EXPECT_EQ(failed["ok"], false);
   EXPECT_EQ(failed["error"], "no such user");

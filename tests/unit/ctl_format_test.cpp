@@ -97,3 +97,53 @@ TEST_F(SocketPathTest, ClearErrors) {
 
 }  // namespace
 }  // namespace x2gojump
+
+namespace x2gojump {
+namespace {
+
+nlohmann::json explanation(const std::string& status) {
+  return nlohmann::json::parse(R"({"user":"alice","source":"10.0.0.7","status":")" + status + R"(",
+    "detail":"","user_dn":"uid=alice,dc=x","groups":["physics","staff"],
+    "access":{"restricted":true,"allowed":true,"summary":"physics: allowed by allow_groups physics",
+              "servers":["b1","b2"],"resume_outside_pool":false,"pools":[]},
+    "sessions":[{"server":"b1","session_id":"alice-50-1","status":"S","last_change":1700000000,"counted":true},
+                {"server":"b9","session_id":"alice-51-1","status":"R","last_change":1700000000,"counted":false}],
+    "servers":[{"name":"b1","state":"up","load":0,"full":false,"deprioritised":false},
+               {"name":"b2","state":"stale","load":0,"full":false,"deprioritised":false}],
+    "resume_only":[],"placement":null,
+    "candidates":[{"server":"b1","reason":"session-suspended","address":"a","port":22},
+                  {"server":"b2","reason":"fallback-source-ip","address":"b","port":22}]})");
+}
+
+TEST(CtlFormat, ExplainRanksTheCandidates) {
+  EXPECT_EQ(format_explain(explanation("ok")),
+            "alice from 10.0.0.7: ok\n"
+            "  dn: uid=alice,dc=x\n"
+            "  groups: physics, staff\n"
+            "  access: physics: allowed by allow_groups physics\n"
+            "  sessions:\n"
+            "    SERVER  SESSION     STATUS     LAST CHANGE (UTC)\n"
+            "    b1      alice-50-1  suspended  2023-11-14 22:13:20\n"
+            "    b9      alice-51-1  running    2023-11-14 22:13:20  ignored: outside the user's pools\n"
+            "  would try, best first:\n"
+            "        SERVER  STATE  REASON\n"
+            "    1.  b1      up     session-suspended\n"
+            "    2.  b2      stale  fallback-source-ip\n");
+}
+
+TEST(CtlFormat, ExplainRefusals) {
+  auto refused = explanation("not-authorized");
+  refused["detail"] = "no pool allows alice";
+  EXPECT_EQ(format_explain(refused),
+            "alice from 10.0.0.7: not-authorized (no pool allows alice)\n"
+            "  dn: uid=alice,dc=x\n"
+            "  groups: physics, staff\n"
+            "  access: physics: allowed by allow_groups physics\n");
+  auto unknown = explanation("unknown-user");
+  unknown["user_dn"] = "";
+  unknown["source"] = "";
+  EXPECT_EQ(format_explain(unknown), "alice from an unknown address: unknown-user\n");
+}
+
+}  // namespace
+}  // namespace x2gojump
