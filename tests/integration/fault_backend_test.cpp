@@ -1,7 +1,8 @@
 // Fault injection on the backend hop: the backend sshd is killed (SIGKILL, with its per-connection
 // children) in the middle of a 1 GiB transfer through the broker, in each direction. The client
 // must end promptly with an error (never hang), the broker must stay up, a bystander's connection
-// to the other backend must keep working, and the next login must be served at once.
+// to the other backend must keep working, and the next login must be served at once. And a
+// backend that stalls (SIGSTOP) delays a login by at most the backend timeout.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -187,6 +188,44 @@ TEST_F(BackendKilled, DuringUpload) {
   auto killed_at = Clock::now();
   backend_named(victim).kill();
   expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, sent);
+}
+
+// A backend that stops answering (SIGSTOP on its sshd: TCP still connects, no SSH banner ever
+// comes) must cost a login no more than backend_auth_timeout before the next server is tried, and
+// must not hold up logins that go elsewhere.
+TEST(BackendStalled, LoginsMoveOnWithinTheAuthTimeout) {
+  Testbed tb(TestbedOptions{.limits_extra = "placement_ttl_s = 0\nbackend_auth_timeout_ms = 2000\n"});
+  std::string stalled_source, healthy_source;
+  std::string stalled_name;
+  for (int i = 2; i < 40 && (stalled_source.empty() || healthy_source.empty()); ++i) {
+    std::string source = "127.0.0." + std::to_string(i);
+    auto r = tb.broker_client().run("xjalice", test_user("xjalice").password, "echo $X2GOJUMP_BACKEND",
+                                    {.source_address = source});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    if (stalled_name.empty()) stalled_name = r.out;
+    (r.out == stalled_name ? stalled_source : healthy_source) = source;
+  }
+  ASSERT_FALSE(stalled_source.empty() || healthy_source.empty());
+  SshdBackend& stalled = tb.backend(stalled_name == "b1\n" ? 0 : 1);
+  ::kill(stalled.pid(), SIGSTOP);
+
+  auto t0 = Clock::now();
+  auto moved = tb.broker_client().run("xjalice", test_user("xjalice").password, "echo $X2GOJUMP_BACKEND",
+                                      {.source_address = stalled_source});
+  double moved_s = secs(Clock::now() - t0);
+  t0 = Clock::now();
+  auto other = tb.broker_client().run("xjbob", test_user("xjbob").password, "echo $X2GOJUMP_BACKEND",
+                                      {.source_address = healthy_source});
+  double other_s = secs(Clock::now() - t0);
+  ::kill(stalled.pid(), SIGCONT);
+  std::printf("[ figures  ] with %s stalled: its user moved on after %.2f s, another user took %.2f s\n",
+              stalled_name.substr(0, 2).c_str(), moved_s, other_s);
+  EXPECT_EQ(moved.exit_code, 0) << describe(moved) << tb.diagnostics();
+  EXPECT_NE(moved.out, stalled_name);
+  EXPECT_LT(moved_s, 2.0 + 5.0);  // the auth timeout plus a loaded machine's slack
+  EXPECT_EQ(other.exit_code, 0) << describe(other);
+  EXPECT_LT(other_s, 5.0);
+  EXPECT_TRUE(tb.broker().running());
 }
 
 }  // namespace

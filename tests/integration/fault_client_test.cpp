@@ -1,0 +1,200 @@
+// Fault injection on the client side of the broker: a client that stops reading in the middle of
+// a big download (SIGSTOP: its TCP window closes) must not make the broker buffer the backend's
+// data or slow anybody else down, and it resumes intact; a client killed with SIGKILL mid-transfer
+// must release everything the broker held for it (backend connection, descriptors).
+#include <gtest/gtest.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "tests/fixtures/LocalUsers.h"
+#include "tests/fixtures/Testbed.h"
+
+namespace x2gojump::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kDownloadBytes = 256ull << 20;
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+int open_fds(pid_t pid) {
+  int n = 0;
+  if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+    while (dirent* e = ::readdir(dir)) n += e->d_name[0] != '.';
+    ::closedir(dir);
+  }
+  return n;
+}
+
+// "fd -> target" lines, for failure messages.
+std::string fd_list(pid_t pid) {
+  return shell("ls -l /proc/" + std::to_string(pid) + "/fd | awk '{print $9, $10, $11}'; ss -tanpe | grep 'pid=" +
+               std::to_string(pid) + ",' || true");
+}
+
+std::uint64_t rss_kib(pid_t pid) {
+  std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  auto at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 6));
+}
+
+// ssh (under sshpass) downloading `bytes` zeros from the backend into a pipe this object reads.
+class Download {
+ public:
+  Download(Testbed& tb, const std::string& user, std::uint64_t bytes) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+    reader_ = std::jthread([this, fd = out[0]] {
+      std::vector<char> buf(1 << 16);
+      ssize_t n;
+      while ((n = ::read(fd, buf.data(), buf.size())) > 0) received_ += static_cast<std::uint64_t>(n);
+      ::close(fd);
+    });
+    err_ = tb.dir().file("download-" + user + ".err");
+    SshOptions o;
+    auto client = tb.broker_client();
+    try {
+      ssh_ = std::make_unique<Process>(ProcessOptions{
+          .argv = client.ssh_argv(user, "head -c " + std::to_string(bytes) + " /dev/zero", o),
+          .env = SshClient::process_env(test_user(user).password, o),
+          .stdout_path = "/dev/fd/" + std::to_string(out[1]),
+          .stderr_path = err_});
+    } catch (...) {
+      ::close(out[1]);
+      throw;
+    }
+    ::close(out[1]);
+  }
+  ~Download() {
+    if (ssh_) ssh_->kill();  // before the reader is joined: it then sees EOF
+  }
+
+  std::uint64_t received() const { return received_; }
+  Process& ssh() { return *ssh_; }
+  std::string err() const { return read_file(err_); }
+  // sshpass and ssh, stopped or continued together.
+  void signal_all(int sig) {
+    for (pid_t p : descendants_of(ssh_->pid())) ::kill(p, sig);
+    ::kill(ssh_->pid(), sig);
+  }
+  // Waits until the reader saw EOF too, so received() is final.
+  void finish() {
+    ssh_->wait(seconds(60));
+    if (reader_.joinable()) reader_.join();
+  }
+
+ private:
+  std::atomic<std::uint64_t> received_{0};
+  std::jthread reader_;  // declared before ssh_: destroyed after it
+  std::unique_ptr<Process> ssh_;
+  std::string err_;
+};
+
+class ClientFault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tb_ = std::make_unique<Testbed>(TestbedOptions{.backends = 1});
+    auto r = tb_->broker_client().run("xjbob", test_user("xjbob").password, "true");
+    ASSERT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
+    broker_pid_ = tb_->broker().pid();
+    baseline_fds_ = open_fds(broker_pid_);
+    baseline_list_ = fd_list(broker_pid_);
+  }
+  void TearDown() override {
+    if (HasFailure()) std::fprintf(stderr, "%s\n", tb_->diagnostics().c_str());
+  }
+
+  // The broker holds no more descriptors than before the test's connections.
+  void expect_no_leak() {
+    bool back = wait_until([&] { return open_fds(broker_pid_) <= baseline_fds_; }, seconds(15));
+    EXPECT_TRUE(back) << "broker descriptors: " << open_fds(broker_pid_) << ", before: " << baseline_fds_
+                      << "\n" << fd_list(broker_pid_) << "before:\n" << baseline_list_;
+  }
+
+  std::unique_ptr<Testbed> tb_;
+  pid_t broker_pid_ = -1;
+  int baseline_fds_ = 0;
+  std::string baseline_list_;
+};
+
+TEST_F(ClientFault, StalledClientNeitherBloatsTheBrokerNorSlowsOthers) {
+  Download stalled(*tb_, "xjalice", kDownloadBytes);
+  ASSERT_TRUE(wait_until([&] { return stalled.received() >= (32u << 20) || !stalled.ssh().running(); },
+                         seconds(60)));
+  ASSERT_TRUE(stalled.ssh().running()) << stalled.err();
+  stalled.signal_all(SIGSTOP);
+  // Wait until nothing moves any more: the client's socket and window are full.
+  std::uint64_t last = stalled.received();
+  wait_until([&] {
+    std::uint64_t now = stalled.received();
+    bool still = now == last;
+    last = now;
+    return still;
+  }, seconds(10), milliseconds(300));
+  const std::uint64_t rss_stalled = rss_kib(broker_pid_);
+  const std::uint64_t at_stall = stalled.received();
+
+  // Someone else downloads 64 MiB meanwhile, at full speed.
+  auto t0 = Clock::now();
+  Download other(*tb_, "xjbob", 64u << 20);
+  other.finish();
+  double other_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_EQ(other.received(), 64u << 20) << other.err();
+  EXPECT_EQ(stalled.received(), at_stall) << "the stopped client kept receiving";
+  const std::uint64_t rss_after = rss_kib(broker_pid_);
+  std::printf("[ figures  ] client stopped after %.0f MiB; broker RSS %.1f -> %.1f MiB while it stayed "
+              "stopped; another user's 64 MiB took %.2f s\n",
+              mib(at_stall), rss_stalled / 1024.0, rss_after / 1024.0, other_s);
+  // The backend keeps writing into its stopped channel: the broker must not hold more than about
+  // one SSH window of it.
+  EXPECT_LT(rss_after, rss_stalled + 32 * 1024) << "the broker buffers for a client that does not read";
+  EXPECT_LT(other_s, 30.0);
+
+  // The stalled client resumes and gets every byte.
+  stalled.signal_all(SIGCONT);
+  stalled.finish();
+  EXPECT_EQ(stalled.received(), kDownloadBytes) << stalled.err();
+  expect_no_leak();
+}
+
+TEST_F(ClientFault, KilledClientReleasesEverything) {
+  auto stream_one = [&](const std::string& user) {
+    auto d = std::make_unique<Download>(*tb_, user, kDownloadBytes);
+    EXPECT_TRUE(wait_until([&] { return d->received() >= (16u << 20) || !d->ssh().running(); }, seconds(60)));
+    return d;
+  };
+  std::vector<std::unique_ptr<Download>> downloads;
+  for (const char* user : {"xjalice", "xjbob", "xjcarol"}) downloads.push_back(stream_one(user));
+  for (auto& d : downloads) {
+    ASSERT_TRUE(d->ssh().running()) << d->err();
+    d->signal_all(SIGKILL);
+    d->finish();
+  }
+  EXPECT_TRUE(tb_->broker().running());
+  // The broker noticed each client going away and dropped its backend connection.
+  EXPECT_TRUE(wait_until([&] {
+    std::string log = tb_->broker().log();
+    int closed = 0;
+    for (auto at = log.find("connection closed user="); at != std::string::npos;
+         at = log.find("connection closed user=", at + 1)) {
+      ++closed;
+    }
+    return closed >= 4;  // SetUp's login and the three killed ones
+  }, seconds(15))) << tb_->broker_log_tail();
+  expect_no_leak();
+  auto r = tb_->broker_client().run("xjalice", test_user("xjalice").password, "echo ok");
+  EXPECT_EQ(r.out, "ok\n") << describe(r);
+}
+
+}  // namespace
+}  // namespace x2gojump::test
