@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "broker/auth/LoginName.h"
+#include "broker/ssh/SocketReadAhead.h"
 
 namespace x2gojump {
 namespace {
@@ -379,6 +380,9 @@ void Connection::accept_login() {
   release_unauthenticated_slot();
   bridge_ = std::make_unique<ChannelBridge>(front_.get(), back_.get(), event_.get(),
                                             config().limits.channel_buffer_bytes, log_prefix_);
+  // Bulk data from here on: larger socket reads than libssh's 4 KiB (see SocketReadAhead.h).
+  read_ahead::register_fd(ssh_get_fd(front_.get()));
+  read_ahead::register_fd(ssh_get_fd(back_.get()));
   last_keepalive_ = std::chrono::steady_clock::now();
   schedule_tick();
 }
