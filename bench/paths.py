@@ -55,6 +55,8 @@ def all_paths(tb: Testbed):
         Path("jump", "jump", jump),
         Path("haproxy", "haproxy", lambda c: _key_ssh(tb, c) + ["-p", str(p["haproxy"]), TARGET]),
         Path("broker", "broker", lambda c: _password_ssh(tb, c) + ["-p", str(p["broker"]), TARGET]),
+        *([Path("broker-b", "broker-b", lambda c: _password_ssh(tb, c) + ["-p", str(p["broker-b"]), TARGET])]
+          if "broker-b" in p else []),
         # Password login straight to the backend, through sshpass like the broker: the setup-time
         # anchor that separates the broker's cost from that of sshpass and password auth.
         Path("direct-pw", None, lambda c: _password_ssh(tb, c) + ["-p", str(p["backend"]), TARGET]),

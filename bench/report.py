@@ -52,31 +52,36 @@ def _test_name(cipher, direction):
 
 def throughput_tables(samples):
     tp = [s for s in samples if s["figure"] == "throughput"]
+    # broker-b: the second broker of an A/B run (bench/run --broker-b), compared with "broker".
+    ab = any(s["path"] == "broker-b" for s in tp)
+    paths = TP_PATHS + (["broker-b"] if ab else [])
+    middles = MIDDLES + ([("broker-b", "broker-b")] if ab else [])
     mbs, cpu, backend, client = [], [], [], []
     for cipher, direction in TESTS:
         name = _test_name(cipher, direction)
-        series = {p: _by_round(tp, "mb_s", path=p, cipher=cipher, direction=direction) for p in TP_PATHS}
-        mbs.append([name] + [spread(list(series[p].values()), 0) for p in TP_PATHS] +
-                   [spread(_ratios(series["broker"], series[b]), 2) for b in BASES])
+        series = {p: _by_round(tp, "mb_s", path=p, cipher=cipher, direction=direction) for p in paths}
+        mbs.append([name] + [spread(list(series[p].values()), 0) for p in paths] +
+                   [spread(_ratios(series["broker"], series[b]), 2) for b in BASES + (["broker-b"] if ab else [])])
         mid = {p: _by_round(tp, "middle_cpu_s_per_gib", path=p, cipher=cipher, direction=direction)
-               for p, _ in MIDDLES}
-        cpu.append([name] + [spread(list(mid[p].values()), 2) for p, _ in MIDDLES] +
-                   [spread(_ratios(mid["broker"], mid[b]), 2) for b in ("jump", "haproxy")])
+               for p, _ in middles}
+        cpu.append([name] + [spread(list(mid[p].values()), 2) for p, _ in middles] +
+                   [spread(_ratios(mid["broker"], mid[b]), 2) for b in ["jump", "haproxy"] + (["broker-b"] if ab else [])])
         for rows, key in ((backend, "backend_cpu_s_per_gib"), (client, "client_cpu_s_per_gib")):
             rows.append([name] + [spread(list(_by_round(tp, key, path=p, cipher=cipher,
                                                         direction=direction).values()), 2)
-                                  for p in TP_PATHS])
+                                  for p in paths])
     other = [s["other_cpus"] for s in tp]
-    ratio_heads = [f"broker/{b}" for b in BASES]
+    ratio_heads = [f"broker/{b}" for b in BASES + (["broker-b"] if ab else [])]
     return "\n\n".join([
         "### 1. Bulk throughput, MB/s (10^6 B/s), median (min–max) over rounds; ratios per round\n\n" +
-        table(["test"] + TP_PATHS + ratio_heads, mbs),
+        table(["test"] + paths + ratio_heads, mbs),
         "### 2. Middle-hop CPU, s per GiB relayed (utime+stime of the process tree)\n\n" +
-        table(["test"] + [label for _, label in MIDDLES] + ["broker/jump", "broker/haproxy"], cpu),
+        table(["test"] + [label for _, label in middles] + ["broker/jump", "broker/haproxy"] +
+              (["broker/broker-b"] if ab else []), cpu),
         "### 2b. Backend sshd CPU, s per GiB, by path (the same work on every path)\n\n" +
-        table(["test"] + TP_PATHS, backend),
+        table(["test"] + paths, backend),
         "### 2c. Client CPU (ssh, its `ssh -W`, sshpass, head/cat), s per GiB, by path\n\n" +
-        table(["test"] + TP_PATHS, client),
+        table(["test"] + paths, client),
         f"Other work on the machine during the transfers: median {statistics.median(other):.2f} CPUs, "
         f"max {max(other):.2f} (of {os.cpu_count()}); a busy VM lowers MB/s more than s/GiB.",
     ])

@@ -76,9 +76,11 @@ def ensure_local_user() -> None:
 
 
 class Testbed:
-    def __init__(self, work: str, broker_bin: str):
+    def __init__(self, work: str, broker_bin: str, broker_b=None):
+        """broker_b: optional (binary, {env}) of a second broker, path "broker-b", for A/B runs."""
         self.work = work
         self.broker_bin = broker_bin
+        self.broker_b = broker_b
         self.servers = {}  # name -> ServerTree
         self.ports = {}
         self.slapd_dir = os.path.join(work, "slapd")
@@ -105,7 +107,9 @@ class Testbed:
         backend_key = self.start_sshd("backend")
         self.start_sshd("jump")
         self.start_haproxy()
-        self.start_broker(backend_key)
+        self.start_broker("broker", self.broker_bin, {}, backend_key)
+        if self.broker_b:
+            self.start_broker("broker-b", self.broker_b[0], self.broker_b[1], backend_key)
 
     def start_slapd(self) -> None:
         env = dict(os.environ, FIXTURE_TLS="0", FIXTURE_DEBUG="none")
@@ -116,14 +120,14 @@ class Testbed:
                 self.ldap_uri = line.split("=", 1)[1].strip().strip("'")
         self.ports["ldap"] = int(self.ldap_uri.rsplit(":", 1)[1])
 
-    def _start_server(self, name: str, argv, port: int, timeout: float, reap: bool) -> bool:
+    def _start_server(self, name: str, argv, port: int, timeout: float, reap: bool, env=None) -> bool:
         log = open(os.path.join(self.work, name + ".log"), "ab")
         if reap:
             argv = [sys.executable, os.path.join(HERE, "reaper.py")] + argv
         # A session of its own: Ctrl-C in the terminal reaches only the harness, which then stops
         # the servers in order.
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True)
+                                start_new_session=True, env=dict(os.environ, **(env or {})))
         log.close()
         tree = ServerTree(name, proc)
         self.servers[name] = tree
@@ -163,14 +167,15 @@ class Testbed:
                 return
         raise RuntimeError(f"haproxy did not start; see {self.work}/haproxy.log")
 
-    def start_broker(self, backend_key: str) -> None:
-        d = os.path.join(self.work, "broker")
+    def start_broker(self, name: str, binary: str, env: dict, backend_key: str) -> None:
+        d = os.path.join(self.work, name)
         os.makedirs(d)
         host_key = os.path.join(d, "broker_ed25519")
         keygen(host_key)
         write(os.path.join(d, "ldap.pw"), LDAP_BIND_PASSWORD + "\n")
         write(os.path.join(d, "agent.token"), self.agent_token + "\n")
-        self.state_db = os.path.join(d, "state.db")
+        if name == "broker":
+            self.state_db = os.path.join(d, "state.db")
         for _ in range(3):
             port, api_port = free_port(), free_port()
             config = os.path.join(d, "broker.toml")
@@ -178,16 +183,17 @@ class Testbed:
                 port=port, api_port=api_port, host_key=host_key, dir=d, ldap_uri=self.ldap_uri,
                 base=LDAP_BASE, bind_dn=LDAP_BIND_DN, backend_port=self.ports["backend"],
                 backend_key=backend_key))
-            if self._start_server("broker", [self.broker_bin, "--config", config], port, 20, False):
-                self.ports["agent_api"] = api_port
+            if self._start_server(name, [binary, "--config", config], port, 20, False, env):
+                if name == "broker":
+                    self.ports["agent_api"] = api_port
                 return
-        raise RuntimeError(f"the broker did not start; see {self.work}/broker.log")
+        raise RuntimeError(f"{name} did not start; see {self.work}/{name}.log")
 
     # ---- stop ----
 
     def stop(self) -> None:
         # The broker first, so its backend connections close before the backend goes away.
-        for name in ("broker", "haproxy", "jump", "backend"):
+        for name in ("broker", "broker-b", "haproxy", "jump", "backend"):
             if name in self.servers:
                 self.servers.pop(name).stop()
         if self.slapd_started:
