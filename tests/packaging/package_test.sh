@@ -270,9 +270,10 @@ check "edited agent.toml is valid" \
 
 # --- run the installed daemons --------------------------------------------------------------------
 # As systemd would start them: the service user, its groups, no capabilities, no new privileges.
+# exec: run in the background as `as_service ... &`, $! is then the daemon's own PID.
 as_service() {
   local user=$1; shift
-  setpriv --reuid="$user" --regid="$user" --init-groups --inh-caps=-all --bounding-set=-all \
+  exec setpriv --reuid="$user" --regid="$user" --init-groups --inh-caps=-all --bounding-set=-all \
     --no-new-privs "$@"
 }
 
@@ -351,9 +352,12 @@ left=$(cd $ETC && find . -mindepth 1 | sort | tr '\n' ' ')
 check "only the admin's own files stay in $ETC ($left)" test "$left" = \
   "./agent-api.crt ./agent-api.key ./agent-token ./agent-tokens ./agent-tokens/b2 ./broker-ca.pem ./ldap-bind-password "
 rm -rf "$ETC"
-leftovers=$(find /etc /usr /lib /var /run \
-  \( -path /var/tmp/x2gojump-debbuild -o -path /run/x2gojump-demo \) -prune -o \
-  \( -name 'x2gojump' -o -name 'x2gojump[-.]*' -o -name 'x2gojumpctl*' \) -print 2>/dev/null || true)
+# Where packages, maintainer scripts, dpkg and deb-systemd-helper put things (man-db's page cache
+# /var/cache/man is not the package's: mandb drops stale pages itself).
+leftovers=$(find /etc /usr/sbin /usr/bin /usr/lib/systemd /usr/share/man /usr/share/doc \
+  /usr/share/lintian /var/lib /var/log /run \( -name x2gojump -o -name 'x2gojump-broker*' -o \
+  -name 'x2gojump-agent*' -o -name 'x2gojump.toml*' -o -name 'x2gojumpctl*' -o -name 'x2gojump_*' \) \
+  -print 2>/dev/null || true)
 check "nothing of the packages is left (${leftovers:-none})" test -z "$leftovers"
 check "the system users stay (Debian policy)" bash -c 'getent passwd x2gojump x2gojump-agent >/dev/null'
 say "PASS"
