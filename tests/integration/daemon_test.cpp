@@ -204,7 +204,8 @@ struct LoneBroker {
                      "[broker]\nlisten = [\"127.0.0.1:" + std::to_string(test::free_port()) +
                          "\"]\nhost_keys = [\"" + key() + "\"]\nstate_db = \"" + state_db() +
                          "\"\n" + broker_extra +
-                         "\n[ldap]\nuris = [\"ldap://127.0.0.1:9\"]\nbase_dn = \"dc=example,dc=org\"\n"
+                         "\n[ldap]\nuris = [\"ldap://127.0.0.1:9\"]\n"
+                         "base_dn = \"dc=example,dc=org\"\n"
                          "\n[[server]]\nname = \"b1\"\naddress = \"127.0.0.1\"\nport = 9\n" +
                          tables);
     return test::run_process({.argv = {X2GOJUMP_BROKER_BIN, "--config", dir_.file("broker.toml")}},
@@ -220,7 +221,8 @@ TEST(BrokerFileModes, RefusesSecretFilesOthersCanAccess) {
   test::write_file(broker.state_db(), "", 0644);
   auto r = broker.run();
   EXPECT_EQ(r.exit_code, 1) << test::describe(r);
-  EXPECT_NE(r.err.find(broker.state_db() + " is accessible by others (mode 0644"), std::string::npos)
+  EXPECT_NE(r.err.find(broker.state_db() + " is accessible by others (mode 0644"),
+            std::string::npos)
       << test::describe(r);
   ::unlink(broker.state_db().c_str());
 

@@ -64,7 +64,8 @@ class NotifySocket {
 TEST(SystemdNotify, SendsReadyWithAOneLineStatus) {
   NotifySocket socket;
   notify_ready("ready: 2 threads\nsecond line");
-  EXPECT_EQ(socket.drain(), std::vector<std::string>{"READY=1\nSTATUS=ready: 2 threads second line"});
+  EXPECT_EQ(socket.drain(),
+            std::vector<std::string>{"READY=1\nSTATUS=ready: 2 threads second line"});
 }
 
 TEST(SystemdNotify, SendsReloadingAndStopping) {
