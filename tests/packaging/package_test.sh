@@ -69,16 +69,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 # Waits until 127.0.0.1:$1 sends an SSH banner; fails early when PID $2 has exited.
 wait_banner() {
   local port=$1 pid=$2 i
   for i in $(seq 300); do
     kill -0 "$pid" 2>/dev/null || return 1
-    if [[ $(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -c 4 <&3" 2>/dev/null) == SSH- ]]; then
-      return 0
-    fi
+    local banner
+    banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -c 4 <&3" 2>/dev/null) || true
+    if [[ $banner == SSH- ]]; then return 0; fi
     sleep 0.1
   done
   return 1
@@ -101,7 +103,10 @@ if [[ -n $prebuilt ]]; then
 else
   debs=$W/debs
   say "building the packages (packaging/build-debs, with lintian)"
-  "$SRC/packaging/build-debs" "$debs" >"$W/build-debs.log" 2>&1 || { cat "$W/build-debs.log"; fail "build-debs"; }
+  if ! "$SRC/packaging/build-debs" "$debs" >"$W/build-debs.log" 2>&1; then
+    cat "$W/build-debs.log"
+    fail "build-debs"
+  fi
   grep -E 'built in|lintian' "$W/build-debs.log" | sed 's/^/    /'
 fi
 broker_deb=$(ls "$debs"/x2gojump-broker_*.deb)
@@ -126,22 +131,27 @@ check "system user x2gojump-agent" bash -c 'getent passwd x2gojump-agent >/dev/n
 if getent group x2gouser >/dev/null; then
   check "x2gojump-agent is in group x2gouser" bash -c 'id -nG x2gojump-agent | grep -qw x2gouser'
 fi
-check "/var/lib/x2gojump is x2gojump:x2gojump 750" test "$(stat_of /var/lib/x2gojump)" = "x2gojump:x2gojump 750"
-check "host key is x2gojump:x2gojump 600" test "$(stat_of $ETC/ssh_host_ed25519_key)" = "x2gojump:x2gojump 600"
+check "/var/lib/x2gojump is x2gojump:x2gojump 750" \
+  test "$(stat_of /var/lib/x2gojump)" = "x2gojump:x2gojump 750"
+check "host key is x2gojump:x2gojump 600" \
+  test "$(stat_of $ETC/ssh_host_ed25519_key)" = "x2gojump:x2gojump 600"
 check "host key is ed25519" bash -c "ssh-keygen -l -f $ETC/ssh_host_ed25519_key.pub | grep -q ED25519"
-check "broker.toml is a conffile" bash -c "dpkg-query -W -f='\${Conffiles}' x2gojump-broker | grep -q ' $ETC/broker.toml '"
-check "agent.toml is a conffile" bash -c "dpkg-query -W -f='\${Conffiles}' x2gojump-agent | grep -q ' $ETC/agent.toml '"
-check "the shipped broker.toml is valid as it is" /usr/sbin/x2gojump-broker --check-config --config $ETC/broker.toml
+conffiles() { dpkg-query -W -f='${Conffiles}' "$1" | awk '{print $1}' | tr '\n' ' '; }
+check "broker.toml is the broker's conffile" test "$(conffiles x2gojump-broker)" = "$ETC/broker.toml "
+check "agent.toml is the agent's conffile" test "$(conffiles x2gojump-agent)" = "$ETC/agent.toml "
+check "the shipped broker.toml is valid as it is" \
+  /usr/sbin/x2gojump-broker --check-config --config $ETC/broker.toml
 # dpkg's listing, not man -w: container images may exclude /usr/share/man from installation.
 man_pages=$(dpkg -L x2gojump-broker x2gojump-agent | grep -o '[^/]*\.[58]\.gz$' | sort | tr '\n' ' ')
-expected="x2gojump-agent.8.gz x2gojump-broker.8.gz x2gojump.toml.5.gz "
-[[ -e /usr/sbin/x2gojumpctl ]] && expected="x2gojump-agent.8.gz x2gojump-broker.8.gz x2gojump.toml.5.gz x2gojumpctl.8.gz "
-check "man pages ($man_pages)" test "$man_pages" = "$expected"
+check "man pages ($man_pages)" \
+  test "$man_pages" = "x2gojump-agent.8.gz x2gojump-broker.8.gz x2gojump.toml.5.gz x2gojumpctl.8.gz "
+check "x2gojumpctl is installed" test -x /usr/sbin/x2gojumpctl
 for unit in x2gojump-broker x2gojump-agent; do
   check "$unit.service installed, not enabled" bash -c \
     "test -f /lib/systemd/system/$unit.service && ! ls /etc/systemd/system/*/$unit.service 2>/dev/null"
   # --man=no and our own check: images may leave /usr/share/man out, the package listing is what counts.
-  check "systemd-analyze verify $unit.service" systemd-analyze verify --man=no "/lib/systemd/system/$unit.service"
+  check "systemd-analyze verify $unit.service" \
+    systemd-analyze verify --man=no "/lib/systemd/system/$unit.service"
   for doc in $(sed -n 's/^Documentation=//p' "/lib/systemd/system/$unit.service"); do
     page=$(sed -E 's/^man:(.*)\((.)\)$/\1.\2.gz/' <<<"$doc")
     check "$unit.service documentation $doc is packaged" bash -c "[[ ' $man_pages' == *' $page '* ]]"
@@ -217,7 +227,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -addext subjectAltName=IP:127.0.0.1 -keyout $ETC/agent-api.key -out $ETC/agent-api.crt 2>/dev/null
 chgrp x2gojump $ETC/agent-api.key && chmod 0640 $ETC/agent-api.key
 cp $ETC/agent-api.crt $ETC/broker-ca.pem  # on a real X2Go host: copied from the broker
-admin_files+=($ETC/ldap-bind-password $ETC/agent-token $ETC/agent-api.key $ETC/agent-api.crt $ETC/broker-ca.pem)
+admin_files+=($ETC/ldap-bind-password $ETC/agent-token $ETC/agent-api.key $ETC/agent-api.crt
+             $ETC/broker-ca.pem)
 
 $EDIT $ETC/broker.toml \
   --set broker.listen "[\"127.0.0.1:$ssh_port\"]" \
@@ -308,8 +319,8 @@ agent_pid=$!
 pids+=("$agent_pid")
 
 sessions_of_b2() {
-  sqlite3 -readonly /var/lib/x2gojump/state.db \
-    "SELECT count(*) FROM sessions WHERE server = 'b2' AND username = 'xjalice' AND status = 'S'" 2>/dev/null
+  sqlite3 -readonly /var/lib/x2gojump/state.db "SELECT count(*) FROM sessions
+    WHERE server = 'b2' AND username = 'xjalice' AND status = 'S'" 2>/dev/null
 }
 check "the agent's report reached the broker over TLS" wait_for 30 '[[ $(sessions_of_b2) == 1 ]]'
 check "xjalice resumes on b2, where the agent reported her session" \
@@ -349,8 +360,8 @@ for p in x2gojump-broker x2gojump-agent; do
 done
 # What stays in /etc/x2gojump is exactly what the admin (this test) put there.
 left=$(cd $ETC && find . -mindepth 1 | sort | tr '\n' ' ')
-check "only the admin's own files stay in $ETC ($left)" test "$left" = \
-  "./agent-api.crt ./agent-api.key ./agent-token ./agent-tokens ./agent-tokens/b2 ./broker-ca.pem ./ldap-bind-password "
+check "only the admin's own files stay in $ETC ($left)" test "$left" = "./agent-api.crt \
+./agent-api.key ./agent-token ./agent-tokens ./agent-tokens/b2 ./broker-ca.pem ./ldap-bind-password "
 rm -rf "$ETC"
 # Where packages, maintainer scripts, dpkg and deb-systemd-helper put things (man-db's page cache
 # /var/cache/man is not the package's: mandb drops stale pages itself).
