@@ -176,7 +176,9 @@ void ControlSocketServer::start(const std::string& path, const std::string& grou
     throw failure(path, ec.message());
   }
   path_ = path;
-  if (::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0 || ::chmod(path.c_str(), 0660) != 0) {
+  // chown only when asked: the shipped systemd unit filters it out (@privileged).
+  const bool chown_failed = !group.empty() && ::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0;
+  if (chown_failed || ::chmod(path.c_str(), 0660) != 0) {
     const std::string reason = std::strerror(errno);
     stop();
     throw failure(path, "cannot set owner or mode: " + reason);

@@ -32,7 +32,8 @@ std::vector<MetricFamily> status_metrics(const StatusReport& report) {
   MetricFamily users = gauge("x2gojump_server_users", "Distinct users with a session per server.");
   MetricFamily age = gauge("x2gojump_server_last_report_age_seconds",
                            "Seconds since each server's agent last reported (absent: never).");
-  for (const ServerStatus& server : report.servers) {
+  for (const ServerStatus& status : report.servers) {
+    const ServerSummary& server = status.summary;
     for (ServerHealth health :
          {ServerHealth::Up, ServerHealth::Stale, ServerHealth::Down, ServerHealth::Draining}) {
       state.samples.push_back(sample({{"server", server.name}, {"state", std::string(to_string(health))}},
@@ -42,8 +43,8 @@ std::vector<MetricFamily> status_metrics(const StatusReport& report) {
     sessions.samples.push_back(sample({{"server", server.name}, {"status", "running"}}, server.running_sessions));
     sessions.samples.push_back(sample({{"server", server.name}, {"status", "suspended"}}, server.suspended_sessions));
     users.samples.push_back(sample({{"server", server.name}}, server.users));
-    if (server.last_report_age) {
-      age.samples.push_back(sample({{"server", server.name}}, static_cast<double>(*server.last_report_age)));
+    if (status.last_report_age) {
+      age.samples.push_back(sample({{"server", server.name}}, static_cast<double>(*status.last_report_age)));
     }
   }
   return {info, started, active, unauthenticated, state, load, sessions, users, age};

@@ -85,20 +85,21 @@ std::string render_status_page(const StatusReport& report, int refresh_seconds) 
   html += fmt::format("<h2>Servers ({})</h2>\n<table id=\"servers\">\n", report.servers.size());
   html += "<tr><th>Server</th><th>Address</th><th>State</th><th>Load</th><th>Sessions (running / "
           "suspended)</th><th>Users</th><th>Last report</th><th>Host key</th></tr>\n";
-  for (const ServerStatus& server : report.servers) {
+  for (const ServerStatus& status : report.servers) {
+    const ServerSummary& server = status.summary;
     const std::string state(to_string(server.health));
     html += "<tr>" + cell(server.name) + cell(server.address + ":" + std::to_string(server.port));
     html += "<td><span class=\"state " + html_escape(state) + "\">" + html_escape(state) + "</span></td>";
     html += cell(fmt::format("{:.2f}", server.load), true);
     html += cell(fmt::format("{} / {}", server.running_sessions, server.suspended_sessions), true);
-    html += cell(server.max_users > 0 ? fmt::format("{} of {}", server.users, server.max_users)
+    html += cell(status.max_users > 0 ? fmt::format("{} of {}", server.users, status.max_users)
                                       : std::to_string(server.users),
                  true);
-    html += cell(age_text(server.last_report_age) + (server.last_report_age ? " ago" : ""), true);
-    html += server.host_key_fingerprint.empty()
+    html += cell(age_text(status.last_report_age) + (status.last_report_age ? " ago" : ""), true);
+    html += status.host_key_fingerprint.empty()
                 ? cell("none")
-                : "<td><code>" + html_escape(server.host_key_fingerprint) + "</code> (" +
-                      html_escape(server.host_key_source) + ")</td>";
+                : "<td><code>" + html_escape(status.host_key_fingerprint) + "</code> (" +
+                      html_escape(status.host_key_source) + ")</td>";
     html += "</tr>\n";
   }
   html += "</table>\n";

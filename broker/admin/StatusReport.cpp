@@ -10,16 +10,7 @@ std::vector<ServerStatus> server_statuses(const std::vector<ServerSummary>& summ
                                           const BrokerConfig& config, std::int64_t now) {
   std::vector<ServerStatus> result;
   for (const ServerSummary& summary : summaries) {
-    ServerStatus status;
-    status.name = summary.name;
-    status.address = summary.address;
-    status.port = summary.port;
-    status.weight = summary.weight;
-    status.health = summary.health;
-    status.load = summary.load;
-    status.running_sessions = summary.running_sessions;
-    status.suspended_sessions = summary.suspended_sessions;
-    status.users = summary.users;
+    ServerStatus status{.summary = summary};
     if (summary.last_report) status.last_report_age = std::max<std::int64_t>(0, now - *summary.last_report);
     auto configured = std::find_if(config.servers.begin(), config.servers.end(),
                                    [&](const ServerConfig& s) { return s.name == summary.name; });
@@ -46,15 +37,16 @@ std::vector<ServerStatus> server_statuses(const std::vector<ServerSummary>& summ
 }
 
 nlohmann::json to_json(const ServerStatus& server) {
+  const ServerSummary& s = server.summary;
   nlohmann::json out{
-      {"name", server.name},
-      {"address", server.address},
-      {"port", server.port},
-      {"weight", server.weight},
-      {"state", to_string(server.health)},
-      {"load", server.load},
-      {"sessions", {{"running", server.running_sessions}, {"suspended", server.suspended_sessions}}},
-      {"users", server.users},
+      {"name", s.name},
+      {"address", s.address},
+      {"port", s.port},
+      {"weight", s.weight},
+      {"state", to_string(s.health)},
+      {"load", s.load},
+      {"sessions", {{"running", s.running_sessions}, {"suspended", s.suspended_sessions}}},
+      {"users", s.users},
       {"max_users", server.max_users},
       {"last_report_age_s", nullptr},
       {"host_key", {{"source", server.host_key_source}}},

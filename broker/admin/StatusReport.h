@@ -15,16 +15,8 @@
 namespace x2gojump {
 
 struct ServerStatus {
-  std::string name;
-  std::string address;
-  std::uint16_t port = 22;
-  double weight = 1.0;
-  ServerHealth health = ServerHealth::Up;
-  double load = 0.0;
-  int running_sessions = 0;
-  int suspended_sessions = 0;
-  int users = 0;
-  int max_users = 0;                             // 0 = no limit
+  ServerSummary summary;                        // as the store has it
+  int max_users = 0;                            // 0 = no limit
   std::optional<std::int64_t> last_report_age;  // seconds since the agent's last report
   std::string host_key_source;                  // "config" (pinned), "learned", or "none"
   std::string host_key_type;                    // "ssh-ed25519", ...; empty when none

@@ -1,15 +1,6 @@
 #include "broker/admin/StatusSource.h"
 
 namespace x2gojump {
-namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 StatusSource::StatusSource(SessionStore& store, std::shared_ptr<ConfigHolder> config,
                            const AuditLog* audit, ConnectionCounts connections)

@@ -6,6 +6,11 @@
 
 namespace x2gojump {
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string rfc3339_utc(std::chrono::system_clock::time_point at) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(at.time_since_epoch()).count();

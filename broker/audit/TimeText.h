@@ -7,6 +7,9 @@
 
 namespace x2gojump {
 
+// Seconds since the epoch, now.
+std::int64_t unix_now();
+
 // "2024-05-01T12:00:00.123Z" (RFC 3339, UTC, milliseconds).
 std::string rfc3339_utc(std::chrono::system_clock::time_point at);
 

@@ -79,16 +79,19 @@ std::string landing(Testbed& tb, const std::string& user, const std::string& sou
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-class AdminOps : public ::testing::Test {
+// A suite with its own testbed whose broker has the admin interfaces on; Suite::options() adds
+// what the suite needs.
+template <typename Suite>
+class AdminSuite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     endpoints_ = std::make_unique<AdminEndpoints>();
-    // b2 is not pinned: its key is learned on first use, so trust-hostkey has something to forget.
-    tb_ = std::make_unique<Testbed>(TestbedOptions{.customize = [](BrokerSettings& s) {
+    TestbedOptions options = Suite::options();
+    options.customize = [more = options.customize](BrokerSettings& s) {
       s.extra_tables = endpoints_->tables();
-      s.broker_extra = "accept_new_backend_host_keys = true\n";
-      s.servers.at(1).host_key.clear();
-    }});
+      if (more) more(s);
+    };
+    tb_ = std::make_unique<Testbed>(std::move(options));
     tb_->broker();
   }
   static void TearDownTestSuite() {
@@ -106,6 +109,23 @@ class AdminOps : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     return nlohmann::json::parse(r.out, nullptr, false);
   }
+  static std::string metrics_text() { return http_body(http_get(endpoints_->http_port, "/metrics")); }
+
+  static inline std::unique_ptr<AdminEndpoints> endpoints_;
+  static inline std::unique_ptr<Testbed> tb_;
+};
+
+class AdminOps : public AdminSuite<AdminOps> {
+ public:
+  // b2 is not pinned: its key is learned on first use, so trust-hostkey has something to forget.
+  static TestbedOptions options() {
+    return {.customize = [](BrokerSettings& s) {
+      s.broker_extra = "accept_new_backend_host_keys = true\n";
+      s.servers.at(1).host_key.clear();
+    }};
+  }
+
+ protected:
   static std::string state_of(const std::string& server) {
     const nlohmann::json answer = ctl_json({"servers"});
     for (const auto& s : answer["servers"]) {
@@ -113,13 +133,7 @@ class AdminOps : public ::testing::Test {
     }
     return "";
   }
-  static std::string metrics_text() { return http_body(http_get(endpoints_->http_port, "/metrics")); }
-
-  static std::unique_ptr<AdminEndpoints> endpoints_;
-  static std::unique_ptr<Testbed> tb_;
 };
-std::unique_ptr<AdminEndpoints> AdminOps::endpoints_;
-std::unique_ptr<Testbed> AdminOps::tb_;
 
 TEST_F(AdminOps, MetricsCountLoginsRoutesBytesAndChannels) {
   const std::string before = metrics_text();
@@ -355,28 +369,17 @@ TEST(AdminCtl, ClearErrorWhenTheBrokerIsNotRunning) {
   EXPECT_THAT(via_config.err, HasSubstr("cannot reach the broker at " + dir.file("control.sock")));
 }
 
-class AdminReload : public ::testing::Test {
+class AdminReload : public AdminSuite<AdminReload> {
+ public:
+  // Three backends, the broker told about two; a reload adds the third.
+  static TestbedOptions options() {
+    return {.backends = 3, .customize = [](BrokerSettings& s) { s.servers.pop_back(); }};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    endpoints_ = std::make_unique<AdminEndpoints>();
-    // Three backends, the broker told about two; a reload adds the third.
-    tb_ = std::make_unique<Testbed>(TestbedOptions{.backends = 3, .customize = [](BrokerSettings& s) {
-      s.extra_tables = endpoints_->tables();
-      s.servers.pop_back();
-    }});
-    tb_->broker();
-  }
-  static void TearDownTestSuite() {
-    tb_.reset();
-    endpoints_.reset();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << tb_->diagnostics();
-  }
   static std::size_t server_count() {
-    RunResult r = ctl_at(endpoints_->socket(), {"--json", "servers"});
-    auto json = nlohmann::json::parse(r.out, nullptr, false);
-    return json.is_object() ? json["servers"].size() : 0;
+    nlohmann::json answer = ctl_json({"servers"});
+    return answer.is_object() ? answer["servers"].size() : 0;
   }
   static void reload_with(const std::string& config) {
     write_file(tb_->broker().config_path(), config, 0600);
@@ -387,12 +390,7 @@ class AdminReload : public ::testing::Test {
     return "\n[[server]]\nname = \"b3\"\naddress = \"127.0.0.1\"\nport = " + std::to_string(b3.port()) +
            "\nhost_key = " + toml_string(b3.host_public_key()) + "\n";
   }
-
-  static std::unique_ptr<AdminEndpoints> endpoints_;
-  static std::unique_ptr<Testbed> tb_;
 };
-std::unique_ptr<AdminEndpoints> AdminReload::endpoints_;
-std::unique_ptr<Testbed> AdminReload::tb_;
 
 TEST_F(AdminReload, GoodConfigAddsAServerWithoutDroppingSessions) {
   const std::string original = read_file(tb_->broker().config_path());
@@ -411,14 +409,12 @@ TEST_F(AdminReload, GoodConfigAddsAServerWithoutDroppingSessions) {
   EXPECT_EQ(after.out, "after\n");
   EXPECT_TRUE(master.alive());
   // The new server is a routing target now: with b1 and b2 drained only b3 is left.
-  ASSERT_EQ(ctl_at(endpoints_->socket(), {"drain", "b1"}).exit_code, 0);
-  ASSERT_EQ(ctl_at(endpoints_->socket(), {"drain", "b2"}).exit_code, 0);
+  ASSERT_EQ(ctl({"drain", "b1"}).exit_code, 0);
+  ASSERT_EQ(ctl({"drain", "b2"}).exit_code, 0);
   EXPECT_EQ(landing(*tb_, "xjbob", "127.0.0.5"), "b3");
-  ctl_at(endpoints_->socket(), {"undrain", "b1"});
-  ctl_at(endpoints_->socket(), {"undrain", "b2"});
-  EXPECT_GE(metric(http_body(http_get(endpoints_->http_port, "/metrics")),
-                   "x2gojump_config_reloads_total{result=\"success\"}"),
-            1);
+  ctl({"undrain", "b1"});
+  ctl({"undrain", "b2"});
+  EXPECT_GE(metric(metrics_text(), "x2gojump_config_reloads_total{result=\"success\"}"), 1);
 }
 
 TEST_F(AdminReload, BadConfigIsRejectedAndTheOldOneStays) {
@@ -440,9 +436,7 @@ TEST_F(AdminReload, BadConfigIsRejectedAndTheOldOneStays) {
   EXPECT_THAT(tb_->broker().log(), HasSubstr("bogus_key: unknown key"));
   EXPECT_EQ(server_count(), servers);
   EXPECT_TRUE(tb_->broker().running());
-  EXPECT_GE(metric(http_body(http_get(endpoints_->http_port, "/metrics")),
-                   "x2gojump_config_reloads_total{result=\"failure\"}"),
-            1);
+  EXPECT_GE(metric(metrics_text(), "x2gojump_config_reloads_total{result=\"failure\"}"), 1);
   EXPECT_NE(landing(*tb_, "xjalice", "127.0.0.6"), "");
   EXPECT_THAT(read_file(endpoints_->audit_log()), HasSubstr("\"event\":\"config_reload\",\"result\":\"failure\""));
   write_file(tb_->broker().config_path(), good, 0600);

@@ -24,9 +24,9 @@ constexpr const char* kFingerprint = "SHA256:31UyLSN7bAmtx6NJqZJJMrZFb6spAlF1fHI
 
 ServerStatus server(std::string name, ServerHealth health) {
   ServerStatus s;
-  s.name = std::move(name);
-  s.address = "10.0.0.1";
-  s.health = health;
+  s.summary.name = std::move(name);
+  s.summary.address = "10.0.0.1";
+  s.summary.health = health;
   s.host_key_source = "none";
   return s;
 }
@@ -62,7 +62,7 @@ TEST(StatusReport, Json) {
   StatusReport report;
   report.version = "1.2.3";
   report.servers = {server("b1", ServerHealth::Draining)};
-  report.servers[0].running_sessions = 2;
+  report.servers[0].summary.running_sessions = 2;
   report.servers[0].last_report_age = 7;
   report.recent_events = {R"({"time":"t","event":"drain"})"};
   auto json = to_json(report);
@@ -123,8 +123,8 @@ TEST(StatusMetrics, OneStateGaugePerServerAndState) {
   report.version = "v";
   report.connections_active = 3;
   report.servers = {server("b1", ServerHealth::Draining)};
-  report.servers[0].load = 0.5;
-  report.servers[0].suspended_sessions = 4;
+  report.servers[0].summary.load = 0.5;
+  report.servers[0].summary.suspended_sessions = 4;
   const std::string text = render_prometheus(status_metrics(report));
   EXPECT_THAT(text, HasSubstr("x2gojump_connections_active 3\n"));
   EXPECT_THAT(text, HasSubstr("x2gojump_server_state{server=\"b1\",state=\"draining\"} 1\n"));

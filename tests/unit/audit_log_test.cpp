@@ -14,6 +14,7 @@
 #include "broker/audit/AuditLog.h"
 #include "broker/audit/ConnectionAudit.h"
 #include "broker/metrics/BrokerMetrics.h"
+#include "tests/unit/ScratchDir.h"
 
 namespace x2gojump {
 namespace {
@@ -26,13 +27,7 @@ namespace fs = std::filesystem;
 
 class AuditDir : public ::testing::Test {
  protected:
-  AuditDir() {
-    std::string pattern = (fs::temp_directory_path() / "xj-audit-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~AuditDir() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  std::string file(const std::string& name) const { return dir_.file(name); }
   static std::vector<std::string> lines(const std::string& path) {
     std::ifstream in(path);
     std::vector<std::string> out;
@@ -40,7 +35,7 @@ class AuditDir : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  ScratchDir dir_;
 };
 
 TEST(AuditText, TimeIsRfc3339UtcWithMilliseconds) {

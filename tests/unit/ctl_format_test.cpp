@@ -8,12 +8,12 @@
 
 #include "broker/ctl/CtlFormat.h"
 #include "broker/ctl/SocketPath.h"
+#include "tests/unit/ScratchDir.h"
 
 namespace x2gojump {
 namespace {
 
 using ::testing::HasSubstr;
-namespace fs = std::filesystem;
 
 TEST(CtlFormat, TableColumnsAlign) {
   EXPECT_EQ(format_table({"A", "LONG HEADER", "C"}, {{"xyz", "1", ""}, {"ä", "22", "3"}}),
@@ -55,15 +55,9 @@ TEST(CtlFormat, Change) {
 
 class SocketPathTest : public ::testing::Test {
  protected:
-  SocketPathTest() {
-    std::string pattern = (fs::temp_directory_path() / "xj-ctl-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~SocketPathTest() override { fs::remove_all(dir_); }
   std::string config(const std::string& text) {
-    std::ofstream((dir_ / "broker.toml").string()) << text;
-    return (dir_ / "broker.toml").string();
+    std::ofstream(dir_.file("broker.toml")) << text;
+    return dir_.file("broker.toml");
   }
   std::string error_of(const std::string& path) {
     try {
@@ -74,7 +68,7 @@ class SocketPathTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
+  ScratchDir dir_;
 };
 
 TEST_F(SocketPathTest, FromTheAdminTable) {
@@ -82,11 +76,11 @@ TEST_F(SocketPathTest, FromTheAdminTable) {
             "/tmp/a.sock");
   EXPECT_EQ(control_socket_path(config("[admin]\n")), "/run/x2gojump/control.sock");
   EXPECT_EQ(control_socket_path(config("[admin]\ncontrol_socket = \"run/c.sock\"\n")),
-            (dir_ / "run/c.sock").string());
+            dir_.file("run/c.sock"));
 }
 
 TEST_F(SocketPathTest, MissingFileMeansTheDefault) {
-  EXPECT_EQ(control_socket_path((dir_ / "none.toml").string()), "/run/x2gojump/control.sock");
+  EXPECT_EQ(control_socket_path(dir_.file("none.toml")), "/run/x2gojump/control.sock");
 }
 
 TEST_F(SocketPathTest, ClearErrors) {
