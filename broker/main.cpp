@@ -99,9 +99,13 @@ int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_pa
                  "LimitNOFILE", fd_limit, connection_cap, config->limits.max_connections);
   }
   bool at_capacity = false;  // logged once each time the cap is reached
-  StartupLimits limits{config->limits.max_startups_begin, config->limits.max_startups_rate,
-                       config->limits.max_startups_full, connection_cap,
-                       config->limits.max_startups_per_source};
+  // Read for every connection, so a reload (SIGHUP) applies to the next one.
+  auto startup_limits = [&holder, fd_cap = connections_for_fds(fd_limit)] {
+    const std::shared_ptr<const BrokerConfig> current = holder->get();
+    const LimitsConfig& l = current->limits;
+    return StartupLimits{l.max_startups_begin, l.max_startups_rate, l.max_startups_full,
+                         std::min(l.max_connections, fd_cap), l.max_startups_per_source};
+  };
   std::mt19937_64 random{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   Listener listener(accept_io, config->listen, [&](boost::asio::ip::tcp::socket socket) {
@@ -117,8 +121,9 @@ int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_pa
       spdlog::debug("[{}] dropped: source penalised for failed logins", peer);
       return;
     }
+    const StartupLimits limits = startup_limits();
     const int active = context.active.load();
-    if (active >= connection_cap) {
+    if (active >= limits.max_connections) {
       if (!at_capacity) spdlog::warn("{} connections: refusing new ones until some close", active);
       at_capacity = true;
       return;

@@ -10,6 +10,7 @@
 #include "broker/admin/ConfigReload.h"
 #include "broker/admin/ExplainJson.h"
 #include "broker/metrics/BrokerMetrics.h"
+#include "common/SystemdNotify.h"
 
 namespace x2gojump {
 namespace {
@@ -90,6 +91,14 @@ void Operations::reject_reload(const std::string& why, std::size_t errors) {
 }
 
 bool Operations::reload() {
+  notify_reloading();
+  const bool applied = apply_reload();
+  // Also after a rejected file: systemd waits for READY=1 to end the reload either way.
+  notify_ready("serving " + std::to_string(parts_.config->get()->servers.size()) + " servers");
+  return applied;
+}
+
+bool Operations::apply_reload() {
   // The audit log is reopened whatever the outcome: logrotate sends SIGHUP for that alone.
   ConfigResult loaded = load_broker_config(parts_.config_path);
   if (!loaded.errors.empty()) {

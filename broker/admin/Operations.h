@@ -63,11 +63,13 @@ class Operations {
 
   // Reads the configuration file again and puts what may change live in force (ConfigReload.h):
   // a file with errors is rejected with every error logged, and the old configuration stays.
-  // Also reopens the audit log. Blocking; returns whether the new configuration was applied.
+  // Also reopens the audit log, and tells systemd (RELOADING=1, then READY=1). Blocking;
+  // returns whether the new configuration was applied.
   bool reload();
 
  private:
   void watch_hangup();
+  bool apply_reload();
   void reject_reload(const std::string& why, std::size_t errors);
 
   Parts parts_;

@@ -444,3 +444,27 @@ TEST_F(AdminReload, BadConfigIsRejectedAndTheOldOneStays) {
 
 }  // namespace
 }  // namespace x2gojump::test
+
+namespace x2gojump::test {
+namespace {
+
+TEST_F(AdminReload, LimitsApplyToTheNextConnection) {
+  const std::string good = read_file(tb_->broker().config_path());
+  std::string one_connection = good;
+  one_connection.insert(one_connection.find("[limits]\n") + 9, "max_connections = 1\n");
+  SshMaster master(tb_->broker_client(), "xjbob", test_user("xjbob").password,
+                   tb_->dir().file("limits-master.sock"));
+  reload_with(one_connection);
+  // The open connection stays; a second one is refused at accept time.
+  EXPECT_TRUE(wait_until(
+      [] { return tb_->broker_client().run("xjalice", test_user("xjalice").password, "true").exit_code == 255; },
+      seconds(15)));
+  EXPECT_EQ(master.run("echo still").out, "still\n");
+  reload_with(good);
+  EXPECT_TRUE(wait_until(
+      [] { return tb_->broker_client().run("xjalice", test_user("xjalice").password, "true").exit_code == 0; },
+      seconds(15)));
+}
+
+}  // namespace
+}  // namespace x2gojump::test
