@@ -16,10 +16,12 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/routing/RendezvousHash.h"
 #include "broker/store/SessionStore.h"
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/RawClient.h"
 #include "tests/fixtures/Testbed.h"
+#include "tests/fixtures/X2goFarm.h"
 
 namespace x2gojump::test {
 namespace {
@@ -34,11 +36,11 @@ struct AdminEndpoints {
   std::uint16_t http_port = free_port();
   std::string socket() const { return dir.file("control.sock"); }
   std::string audit_log() const { return dir.file("audit.log"); }
-  std::string tables() const {
+  std::string admin_table() const {
     return "[admin]\nlisten = [\"127.0.0.1:" + std::to_string(http_port) + "\"]\n" +
-           "control_socket = " + toml_string(socket()) + "\naudit_log = " + toml_string(audit_log()) +
-           "\n[health]\nprobe_interval_s = 1\n";
+           "control_socket = " + toml_string(socket()) + "\naudit_log = " + toml_string(audit_log()) + "\n";
   }
+  std::string tables() const { return admin_table() + "[health]\nprobe_interval_s = 1\n"; }
 };
 
 RunResult ctl_at(const std::string& socket, std::vector<std::string> args) {
@@ -78,6 +80,18 @@ std::string landing(Testbed& tb, const std::string& user, const std::string& sou
 }
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// The status page's DOM as headless Chromium renders it, with a throwaway profile and no
+// background traffic: the page is all it loads.
+RunResult chromium_dom(std::uint16_t port) {
+  TempDir profile("xj-chromium");
+  return run_process({.argv = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                               "--user-data-dir=" + profile.path(), "--no-first-run",
+                               "--disable-background-networking", "--disable-component-update",
+                               "--disable-sync", "--disable-extensions", "--disable-default-apps",
+                               "--dump-dom", "http://127.0.0.1:" + std::to_string(port) + "/"}},
+                     std::chrono::seconds(120));
+}
 
 // A suite with its own testbed whose broker has the admin interfaces on; Suite::options() adds
 // what the suite needs.
@@ -326,15 +340,7 @@ TEST_F(AdminOps, ExplainShowsTheDecision) {
 
 TEST_F(AdminOps, StatusPageInHeadlessChromiumShowsEveryServer) {
   if (::access("/usr/bin/chromium", X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
-  TempDir profile("xj-chromium");
-  // A throwaway profile and no background traffic: the page is all it loads.
-  RunResult r = run_process(
-      {.argv = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                "--user-data-dir=" + profile.path(), "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-extensions",
-                "--disable-default-apps", "--dump-dom",
-                "http://127.0.0.1:" + std::to_string(endpoints_->http_port) + "/"}},
-      std::chrono::seconds(120));
+  RunResult r = chromium_dom(endpoints_->http_port);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   for (std::size_t i = 0; i < tb_->backend_count(); ++i) {
     EXPECT_THAT(r.out, HasSubstr("<td>" + tb_->backend(i).name() + "</td>"));
@@ -464,6 +470,120 @@ TEST_F(AdminReload, LimitsApplyToTheNextConnection) {
   EXPECT_TRUE(wait_until(
       [] { return tb_->broker_client().run("xjalice", test_user("xjalice").password, "true").exit_code == 0; },
       seconds(15)));
+}
+
+}  // namespace
+}  // namespace x2gojump::test
+
+namespace x2gojump::test {
+namespace {
+
+// The same against a farm of fake X2Go hosts whose agents report real x2goserver sessions.
+class AdminFarm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    endpoints_ = std::make_unique<AdminEndpoints>();
+    try {
+      farm_ = std::make_unique<X2goFarm>(X2goFarmOptions{
+          .customize = [](BrokerSettings& s) { s.extra_tables += endpoints_->admin_table(); }});
+    } catch (const std::exception& error) {
+      setup_error_ = error.what();
+    }
+  }
+  static void TearDownTestSuite() {
+    farm_.reset();
+    endpoints_.reset();
+  }
+  void SetUp() override { ASSERT_NE(farm_, nullptr) << setup_error_; }
+  void TearDown() override {
+    if (farm_ && HasFailure()) std::cerr << farm_->diagnostics();
+  }
+  static RunResult ctl(std::vector<std::string> args) { return ctl_at(endpoints_->socket(), std::move(args)); }
+  static nlohmann::json servers() {
+    RunResult r = ctl({"--json", "servers"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    return nlohmann::json::parse(r.out, nullptr, false)["servers"];
+  }
+  // Waits until the broker's table has session id (reported by host k's agent).
+  static bool reported(const std::string& id) {
+    return farm_->wait_for(
+        [&] {
+          for (const auto& row : farm_->broker_sessions()) {
+            if (row.session_id == id) return true;
+          }
+          return false;
+        },
+        seconds(15));
+  }
+  // A loopback source whose rendezvous hash ranks host first (the source-ip fallback).
+  static std::string source_for(const std::string& host) {
+    std::vector<WeightedNode> nodes;
+    for (int k = 1; k <= farm_->host_count(); ++k) nodes.push_back({farm_->host_name(k), 1.0});
+    for (int n = 2; n < 255; ++n) {
+      std::string address = "127.0.0." + std::to_string(n);
+      if (rendezvous_rank(address, nodes).front() == host) return address;
+    }
+    return "127.0.0.1";
+  }
+  static std::string hostname_after_login(const std::string& user, const std::string& source) {
+    RunResult r = farm_->broker_client().run(user, test_user(user).password, "hostname", {.source_address = source});
+    EXPECT_EQ(r.exit_code, 0) << user << ": " << describe(r);
+    return r.out.empty() ? "" : r.out.substr(0, r.out.find('\n'));
+  }
+
+  static inline std::unique_ptr<AdminEndpoints> endpoints_;
+  static inline std::unique_ptr<X2goFarm> farm_;
+  static inline std::string setup_error_;
+};
+
+TEST_F(AdminFarm, CtlMetricsAndStatusPageShowWhatTheAgentsReport) {
+  const std::string id = farm_->insert_session(1, "xjalice", 'S');
+  ASSERT_TRUE(reported(id));
+  nlohmann::json list = servers();
+  ASSERT_EQ(list.size(), 2u);
+  for (int k = 1; k <= 2; ++k) {
+    const auto& server = list[k - 1];
+    EXPECT_EQ(server["name"], farm_->host_name(k));
+    EXPECT_EQ(server["state"], "up");
+    ASSERT_TRUE(server["last_report_age_s"].is_number()) << server;
+    EXPECT_LE(server["last_report_age_s"].get<int>(), 10);
+    EXPECT_EQ(server["host_key"]["fingerprint"],
+              keygen_fingerprint(read_file(farm_->host_dir(k) + "/ssh_host_ed25519_key.pub")));
+  }
+  EXPECT_EQ(list[0]["sessions"]["suspended"], 1);
+  RunResult table = ctl({"sessions", "--user", "xjalice"});
+  EXPECT_THAT(table.out, HasSubstr(id));
+
+  const std::string metrics = http_body(http_get(endpoints_->http_port, "/metrics"));
+  EXPECT_GE(metric(metrics, "x2gojump_agent_reports_accepted_total"), 2);
+  EXPECT_EQ(metric(metrics, "x2gojump_server_sessions{server=\"x2go-host-1\",status=\"suspended\"}"), 1);
+  EXPECT_THAT(metrics, HasSubstr("x2gojump_server_last_report_age_seconds{server=\"x2go-host-2\"} "));
+
+  if (::access("/usr/bin/chromium", X_OK) == 0) {
+    RunResult page = chromium_dom(endpoints_->http_port);
+    ASSERT_EQ(page.exit_code, 0) << describe(page);
+    for (int k = 1; k <= farm_->host_count(); ++k) {
+      EXPECT_THAT(page.out, HasSubstr("<td>" + farm_->host_name(k) + "</td>"));
+    }
+    EXPECT_THAT(page.out, HasSubstr("Servers (2)"));
+  }
+  farm_->remove_session(1, id);
+}
+
+TEST_F(AdminFarm, DrainedHostStillGivesBackAReportedSession) {
+  const std::string host1 = farm_->host_name(1);
+  const std::string id = farm_->insert_session(1, "xjeve", 'S');
+  ASSERT_TRUE(reported(id));
+  ASSERT_EQ(ctl({"drain", host1}).exit_code, 0);
+  // A newcomer whose address hashes to host 1 goes to host 2; xjeve gets her session back.
+  EXPECT_EQ(hostname_after_login("xjcarol", source_for(host1)), farm_->host_name(2));
+  EXPECT_EQ(hostname_after_login("xjeve", source_for(farm_->host_name(2))), host1);
+  auto explain = nlohmann::json::parse(ctl({"--json", "explain", "xjeve"}).out, nullptr, false);
+  EXPECT_EQ(explain["explain"]["candidates"][0]["server"], host1);
+  EXPECT_EQ(explain["explain"]["candidates"][0]["reason"], "session-suspended");
+  ASSERT_EQ(ctl({"undrain", host1}).exit_code, 0);
+  EXPECT_TRUE(farm_->wait_for([&] { return farm_->server_health(host1) == "up"; }, seconds(15)));
+  farm_->remove_session(1, id);
 }
 
 }  // namespace
