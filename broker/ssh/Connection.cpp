@@ -443,6 +443,11 @@ void Connection::close(const std::string& reason) {
   bridge_.reset();
   if (back_) {
     ssh_event_remove_session(event_.get(), back_.get());
+    // libssh 0.10's ssh_disconnect neither closes a socket it got through SSH_OPTIONS_FD (as
+    // BackendLogin's) nor remembers it afterwards, so every relayed connection leaked its backend
+    // descriptor. Declaring the descriptor libssh's own makes ssh_disconnect close it, once.
+    const int not_user_supplied = -1;
+    ssh_options_set(back_.get(), SSH_OPTIONS_FD, &not_user_supplied);
     ssh_disconnect(back_.get());
   }
   if (front_) {

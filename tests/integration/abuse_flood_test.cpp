@@ -68,6 +68,7 @@ TEST(Flood, LegitimateUserGetsInDuringIdleFloodAndBruteForce) {
   auto baseline = tb.broker_client().run("xjalice", test_user("xjalice").password, "true",
                                          {.source_address = "127.0.0.2"});
   ASSERT_EQ(baseline.exit_code, 0) << describe(baseline) << tb.diagnostics();
+  const int broker_fds_before = open_fd_count(tb.broker().pid());
 
   // The flood: connect, never speak.
   std::vector<std::unique_ptr<IdleConnections>> flood;
@@ -141,6 +142,10 @@ TEST(Flood, LegitimateUserGetsInDuringIdleFloodAndBruteForce) {
   // The whole ssh run adds two process starts and a command; a loaded CI machine gets slack here.
   for (double t : ssh_times) EXPECT_LT(t, 3.0);
   EXPECT_TRUE(tb.broker().running());
+  // The flood ends: every slot and descriptor it held is given back.
+  flood.clear();
+  EXPECT_TRUE(wait_until([&] { return open_fd_count(tb.broker().pid()) <= broker_fds_before; }, seconds(15)))
+      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before;
   if (HasFailure()) std::fprintf(stderr, "%s\n", tb.diagnostics().c_str());
 }
 

@@ -168,6 +168,7 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   raise_fd_limit(8192);  // 500 client sockets + 500 echo sockets in this process
   Testbed tb(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
   EchoServer echo;
+  const int broker_fds_before = open_fd_count(tb.broker().pid());
   std::vector<std::unique_ptr<SshMaster>> masters;
   std::vector<std::uint16_t> ports;
   for (int c = 0; c < kConnections; ++c) {
@@ -218,6 +219,10 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   EXPECT_GE(echo.connections(), kStreams);
   for (auto& m : masters) EXPECT_TRUE(m->alive()) << m->master_stderr();
   EXPECT_TRUE(tb.broker().running());
+  // Everything the 10 connections and 500 channels held is given back.
+  masters.clear();
+  EXPECT_TRUE(wait_until([&] { return open_fd_count(tb.broker().pid()) <= broker_fds_before; }, seconds(15)))
+      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before;
   if (HasFailure()) std::fprintf(stderr, "%s\n", tb.diagnostics().c_str());
 }
 

@@ -3,7 +3,6 @@
 // data or slow anybody else down, and it resumes intact; a client killed with SIGKILL mid-transfer
 // must release everything the broker held for it (backend connection, descriptors).
 #include <gtest/gtest.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "tests/fixtures/LocalUsers.h"
+#include "tests/fixtures/RawClient.h"
 #include "tests/fixtures/Testbed.h"
 
 namespace x2gojump::test {
@@ -26,15 +26,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kDownloadBytes = 256ull << 20;
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
-int open_fds(pid_t pid) {
-  int n = 0;
-  if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    while (dirent* e = ::readdir(dir)) n += e->d_name[0] != '.';
-    ::closedir(dir);
-  }
-  return n;
-}
 
 // "fd -> target" lines, for failure messages.
 std::string fd_list(pid_t pid) {
@@ -107,7 +98,7 @@ class ClientFault : public ::testing::Test {
     auto r = tb_->broker_client().run("xjbob", test_user("xjbob").password, "true");
     ASSERT_EQ(r.exit_code, 0) << describe(r) << tb_->diagnostics();
     broker_pid_ = tb_->broker().pid();
-    baseline_fds_ = open_fds(broker_pid_);
+    baseline_fds_ = open_fd_count(broker_pid_);
     baseline_list_ = fd_list(broker_pid_);
   }
   void TearDown() override {
@@ -116,8 +107,8 @@ class ClientFault : public ::testing::Test {
 
   // The broker holds no more descriptors than before the test's connections.
   void expect_no_leak() {
-    bool back = wait_until([&] { return open_fds(broker_pid_) <= baseline_fds_; }, seconds(15));
-    EXPECT_TRUE(back) << "broker descriptors: " << open_fds(broker_pid_) << ", before: " << baseline_fds_
+    bool back = wait_until([&] { return open_fd_count(broker_pid_) <= baseline_fds_; }, seconds(15));
+    EXPECT_TRUE(back) << "broker descriptors: " << open_fd_count(broker_pid_) << ", before: " << baseline_fds_
                       << "\n" << fd_list(broker_pid_) << "before:\n" << baseline_list_;
   }
 
