@@ -37,6 +37,7 @@ const char* refusal_reason(const std::string& banner) {
   if (banner == kDirectoryDown) return "directory-unavailable";
   if (banner == kBackendRefused) return "backend-refused";
   if (banner == kNoServer) return "no-server";
+  if (banner == kNotAuthorized) return "not-authorized";
   return "other";
 }
 

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -188,6 +189,89 @@ TEST_F(BackendKilled, DuringUpload) {
   auto killed_at = Clock::now();
   backend_named(victim).kill();
   expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, sent);
+}
+
+// The backend stops reading in the middle of an upload (SIGSTOP on its per-connection sshd and
+// the user's process): the client must be held back by the SSH windows, not buffered by the
+// broker, other users stay unaffected, and the upload completes intact once the backend resumes.
+using BackendStalledMidTransfer = BackendKilled;
+
+TEST_F(BackendStalledMidTransfer, UploadWaitsWithoutBuffering) {
+  const std::string source = "127.0.0.2";
+  const std::string victim = landing(source);
+  ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
+  std::string other_source = source_not_on(victim);
+  ASSERT_FALSE(other_source.empty());
+  constexpr std::uint64_t kBytes = 128ull << 20;
+
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  std::atomic<std::uint64_t> sent{0};
+  std::jthread writer([&sent, fd = in[1]] {
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    std::vector<char> zeros(1 << 16, 0);
+    while (sent < kBytes) {
+      ssize_t n = ::write(fd, zeros.data(), std::min<std::uint64_t>(zeros.size(), kBytes - sent));
+      if (n <= 0) break;
+      sent += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+  });
+  std::string out = tb_->dir().file("stalled-upload.out");
+  std::string err = tb_->dir().file("stalled-upload.err");
+  SshOptions o{.source_address = source};
+  auto client = tb_->broker_client();
+  std::unique_ptr<Process> ssh;
+  try {
+    ssh = std::make_unique<Process>(ProcessOptions{.argv = client.ssh_argv("xjalice", "wc -c", o),
+                                                   .env = SshClient::process_env(alice_pw(), o),
+                                                   .stdin_fd = in[0],
+                                                   .stdout_path = out,
+                                                   .stderr_path = err});
+  } catch (...) {
+    ::close(in[0]);
+    throw;
+  }
+  ::close(in[0]);
+  ASSERT_TRUE(wait_until([&] { return sent >= (16u << 20) || !ssh->running(); }, seconds(60)));
+  ASSERT_TRUE(ssh->running()) << read_file(err);
+
+  SshdBackend& stalled = backend_named(victim);
+  std::vector<pid_t> sessions = descendants_of(stalled.pid());  // not the listener: new logins
+  for (pid_t p : sessions) ::kill(p, SIGSTOP);
+  const std::uint64_t at_stop = sent;
+  // Quiet means no byte for a whole second: the windows and socket buffers are full.
+  bool quiet = wait_until_steady([&] { return sent.load(); }, seconds(20), milliseconds(1000));
+  const pid_t broker = tb_->broker().pid();
+  const std::uint64_t rss_stalled = rss_kib(broker);
+  const std::uint64_t at_quiet = sent;
+
+  auto t0 = Clock::now();
+  const std::string other_out = tb_->dir().file("other-download.bin");
+  auto r = tb_->broker_client().run("xjbob", test_user("xjbob").password, "head -c 67108864 /dev/zero",
+                                    {.source_address = other_source, .stdout_path = other_out});
+  double other_s = secs(Clock::now() - t0);
+  const std::uint64_t rss_after = rss_kib(broker);
+  const std::uint64_t absorbed = sent - at_stop;
+  for (pid_t p : sessions) ::kill(p, SIGCONT);
+  std::printf("[ figures  ] backend stopped after %.0f MiB of upload; the path absorbed %.1f MiB more, then "
+              "nothing; broker RSS %.1f -> %.1f MiB; another user's 64 MiB took %.2f s\n",
+              mib(at_stop), mib(absorbed), rss_stalled / 1024.0, rss_after / 1024.0, other_s);
+  EXPECT_TRUE(quiet) << "the client never stopped sending into a stopped backend";
+  // Two SSH windows (client->broker, broker->backend) and the socket buffers, never the stream.
+  // (It may creep up to that bound in steps: the broker's 5 s tick moves what the windows allow.)
+  EXPECT_LT(absorbed, 24u << 20) << "quiet after " << mib(at_quiet - at_stop) << " MiB";
+  EXPECT_LT(rss_after, rss_stalled + 32 * 1024) << "the broker buffers for a backend that does not read";
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(shell("stat -c %s '" + other_out + "'"), "67108864\n");
+  EXPECT_LT(other_s, 30.0);
+
+  auto code = ssh->wait(seconds(120));
+  EXPECT_EQ(code, 0) << read_file(err);
+  EXPECT_EQ(read_file(out), std::to_string(kBytes) + "\n") << "the upload lost or gained bytes";
 }
 
 // A backend that stops answering (SIGSTOP on its sshd: TCP still connects, no SSH banner ever

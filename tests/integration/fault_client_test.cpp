@@ -33,12 +33,6 @@ std::string fd_list(pid_t pid) {
                std::to_string(pid) + ",' || true");
 }
 
-std::uint64_t rss_kib(pid_t pid) {
-  std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-  auto at = status.find("VmRSS:");
-  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 6));
-}
-
 // ssh (under sshpass) downloading `bytes` zeros from the backend into a pipe this object reads.
 class Download {
  public:
@@ -124,14 +118,10 @@ TEST_F(ClientFault, StalledClientNeitherBloatsTheBrokerNorSlowsOthers) {
                          seconds(60)));
   ASSERT_TRUE(stalled.ssh().running()) << stalled.err();
   stalled.signal_all(SIGSTOP);
-  // Wait until nothing moves any more: the client's socket and window are full.
-  std::uint64_t last = stalled.received();
-  wait_until([&] {
-    std::uint64_t now = stalled.received();
-    bool still = now == last;
-    last = now;
-    return still;
-  }, seconds(10), milliseconds(300));
+  // Wait until nothing moves any more: the client's socket and window are full, and the reader
+  // drained what ssh wrote into the pipe before it stopped.
+  ASSERT_TRUE(wait_until_steady([&] { return stalled.received(); }, seconds(20), milliseconds(1000)))
+      << "a stopped client kept receiving";
   const std::uint64_t rss_stalled = rss_kib(broker_pid_);
   const std::uint64_t at_stall = stalled.received();
 

@@ -251,10 +251,9 @@ TEST_F(X2goClients, PyhocaResumesWithSoundAndAgentForwarding) {
   const std::string agent_socket = agent_dir + "/agent.sock";
   Process agent({.argv = {"ssh-agent", "-D", "-a", agent_socket}});
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(agent_socket); }, seconds(20)));
-  shell("ssh-keygen -q -t ed25519 -N '' -C xj-e2e-agent-key -f '" + agent_dir +
-        "/id' <<<y >/dev/null && "
-        "SSH_AUTH_SOCK='" +
-        agent_socket + "' ssh-add -q '" + agent_dir + "/id'");
+  const std::string key = agent_dir + "/id";
+  shell("ssh-keygen -q -t ed25519 -N '' -C xj-e2e-agent-key -f '" + key + "' <<<y >/dev/null");
+  shell("SSH_AUTH_SOCK='" + agent_socket + "' ssh-add -q '" + key + "'");
   EchoServer pulse;
 
   PyhocaClient client =
@@ -278,16 +277,24 @@ TEST_F(X2goClients, PyhocaResumesWithSoundAndAgentForwarding) {
   ASSERT_TRUE(std::filesystem::remove(cookie_on_host)) << cookie_on_host;
   auto resumed = client.resume(name);
   ASSERT_TRUE(resumed->wait_attached(kAttach)) << resumed->log();
-  EXPECT_EQ(read_file(cookie_on_host), read_file(client.home() + "/.config/pulse/cookie"))
+  // python-x2go sets up sound (SFTP, then tcpip-forward) alongside the attach: poll for both.
+  const std::string cookie = read_file(client.home() + "/.config/pulse/cookie");
+  EXPECT_TRUE(wait_until([&] { return read_file(cookie_on_host) == cookie; }, kBrokerSees, kPoll))
       << "the pulse cookie did not arrive by SFTP";
 
   // A pulse client on the host reaches the client's pulse server: tcpip-forward of the sound
   // port, then a forwarded-tcpip channel back through the broker.
   const std::string sound_port = host_session_column(2, name, "sound_port");
   ASSERT_FALSE(sound_port.empty());
-  RunResult echoed =
-      farm_->run_in_host(2, "exec 3<>/dev/tcp/127.0.0.1/" + sound_port +
-                                " && printf xj-pulse-probe >&3 && timeout 30 head -c 14 <&3");
+  RunResult echoed;
+  wait_until(
+      [&] {
+        echoed =
+            farm_->run_in_host(2, "exec 3<>/dev/tcp/127.0.0.1/" + sound_port +
+                                      " && printf xj-pulse-probe >&3 && timeout 30 head -c 14 <&3");
+        return echoed.out == "xj-pulse-probe";
+      },
+      kBrokerSees, std::chrono::milliseconds(500));
   EXPECT_EQ(echoed.out, "xj-pulse-probe") << describe(echoed) << "\n" << resumed->log();
   EXPECT_GE(pulse.connections(), 1);
 
