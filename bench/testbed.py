@@ -253,7 +253,9 @@ bind_dn = "{bind_dn}"
 bind_password_file = "{dir}/ldap.pw"
 
 [limits]
+# Every benchmark client comes from 127.0.0.1, in batches of 20 logins: no per-source cap.
 max_startups = "1000"
+max_startups_per_source = 0
 
 [agent_api]
 listen = ["127.0.0.1:{api_port}"]

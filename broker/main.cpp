@@ -156,7 +156,7 @@ int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_pa
   agent_api.start();
   health.start();
   Operations operations({accept_io, blocking, holder, config_path, log_level_override, store, health,
-                         agent_api, login, penalties, [&context] {
+                         agent_api, login, penalties, source_penalties, [&context] {
                            return std::pair{context.active.load(), context.unauthenticated.load()};
                          }});
   context.audit = &operations.audit();

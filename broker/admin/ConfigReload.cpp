@@ -20,6 +20,11 @@ ReloadPlan plan_reload(const BrokerConfig& running, BrokerConfig loaded) {
   keep(running.state_db, loaded.state_db, "broker.state_db", changed);
   keep(running.threads, loaded.threads, "broker.threads", changed);
   keep(running.user, loaded.user, "broker.user", changed);
+  // Connections in flight are counted per source under the running prefixes.
+  keep(running.limits.source_ipv4_prefix, loaded.limits.source_ipv4_prefix, "limits.source_ipv4_prefix",
+       changed);
+  keep(running.limits.source_ipv6_prefix, loaded.limits.source_ipv6_prefix, "limits.source_ipv6_prefix",
+       changed);
   keep(running.ldap, loaded.ldap, "ldap", changed);
   keep(running.agent_api, loaded.agent_api, "agent_api", changed);
   keep(running.admin.listen, loaded.admin.listen, "admin.listen", changed);

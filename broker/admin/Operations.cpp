@@ -123,6 +123,7 @@ bool Operations::apply_reload() {
   parts_.config->set(config);
   parts_.agent_api.reconfigure(*config);
   parts_.penalties.set_penalty(config->health.failure_penalty);
+  parts_.source_penalties.reconfigure(source_penalty_settings(config->limits));
   if (parts_.log_level_override.empty()) {
     spdlog::set_level(spdlog::level::from_str(config->log_level));
   }

@@ -22,6 +22,7 @@
 #include "broker/health/FailurePenalty.h"
 #include "broker/health/HealthMonitor.h"
 #include "broker/login/LoginService.h"
+#include "broker/net/SourcePenalty.h"
 #include "broker/store/SessionStore.h"
 
 namespace x2gojump {
@@ -41,6 +42,7 @@ class Operations {
     AgentApiServer& agent_api;
     LoginService& login;
     FailurePenalty& penalties;
+    SourcePenalty& source_penalties;
     StatusSource::ConnectionCounts connections;
   };
 

@@ -25,10 +25,12 @@ bool SourcePenalty::is_exempt(const IpAddress& address) const {
 }
 
 void SourcePenalty::forget_expired(Clock::time_point now) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
-    sources_.erase(by_expiry_.begin()->second);
-    by_expiry_.erase(by_expiry_.begin());
-  }
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) forget_soonest();
+}
+
+void SourcePenalty::forget_soonest() {
+  sources_.erase(by_expiry_.begin()->second);
+  by_expiry_.erase(by_expiry_.begin());
 }
 
 void SourcePenalty::set_expiry(std::map<SourceKey, Entry>::iterator entry, Clock::time_point expiry) {
@@ -47,20 +49,16 @@ bool SourcePenalty::admit(const IpAddress& address, Clock::time_point now) {
 std::chrono::seconds SourcePenalty::record(const IpAddress& address, PenaltyEvent event,
                                            Clock::time_point now) {
   using std::chrono::seconds;
+  std::lock_guard lock(mutex_);
   const seconds penalty =
       event == PenaltyEvent::AuthFailure ? settings_.auth_failure : settings_.grace_exceeded;
   if (penalty <= seconds::zero() || is_exempt(address)) return seconds::zero();
-
-  std::lock_guard lock(mutex_);
   forget_expired(now);
   const SourceKey key = source_key(address, settings_.ipv4_prefix, settings_.ipv6_prefix);
   auto entry = sources_.find(key);
   if (entry == sources_.end()) {
     // Under a flood of sources the entry closest to its end is the least loss.
-    if (sources_.size() >= settings_.max_sources && !by_expiry_.empty()) {
-      sources_.erase(by_expiry_.begin()->second);
-      by_expiry_.erase(by_expiry_.begin());
-    }
+    if (sources_.size() >= settings_.max_sources && !by_expiry_.empty()) forget_soonest();
     entry = sources_.emplace(key, Entry{now, false}).first;
     by_expiry_.insert({now, key});
   }
@@ -69,6 +67,14 @@ std::chrono::seconds SourcePenalty::record(const IpAddress& address, PenaltyEven
   if (entry->second.enforced || left < settings_.min) return seconds::zero();
   entry->second.enforced = true;
   return std::chrono::duration_cast<seconds>(left);
+}
+
+void SourcePenalty::reconfigure(SourcePenaltySettings settings) {
+  std::lock_guard lock(mutex_);
+  settings.ipv4_prefix = settings_.ipv4_prefix;
+  settings.ipv6_prefix = settings_.ipv6_prefix;
+  settings_ = std::move(settings);
+  while (sources_.size() > settings_.max_sources) forget_soonest();
 }
 
 std::size_t SourcePenalty::size() const {

@@ -46,6 +46,10 @@ class SourcePenalty {
   // left when this event started its enforcement (for a log line), else zero.
   std::chrono::seconds record(const IpAddress& address, PenaltyEvent event, Clock::time_point now);
 
+  // Applies a reloaded configuration. Pending penalties stay; a smaller table drops the entries
+  // that expire first. The prefix lengths stay as constructed (a source's key must not change).
+  void reconfigure(SourcePenaltySettings settings);
+
   // Sources currently in the table (penalised or accruing).
   std::size_t size() const;
 
@@ -58,9 +62,10 @@ class SourcePenalty {
   bool is_exempt(const IpAddress& address) const;
   void forget_expired(Clock::time_point now);
   void set_expiry(std::map<SourceKey, Entry>::iterator entry, Clock::time_point expiry);
+  void forget_soonest();
 
-  const SourcePenaltySettings settings_;
   mutable std::mutex mutex_;
+  SourcePenaltySettings settings_;  // guarded by mutex_ (reconfigure)
   std::map<SourceKey, Entry> sources_;
   std::set<std::pair<Clock::time_point, SourceKey>> by_expiry_;  // the same entries, soonest first
 };

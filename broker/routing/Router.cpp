@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <unordered_set>
 
 #include "broker/routing/RendezvousHash.h"
 
@@ -27,7 +28,8 @@ double load_per_weight(const ServerState& server) {
 // First entry per name wins, so a duplicated server cannot change its own health or weight.
 std::vector<const ServerState*> eligible_servers(const std::vector<ServerState>& servers) {
   std::vector<const ServerState*> eligible;
-  std::set<std::string_view> seen;
+  eligible.reserve(servers.size());
+  std::unordered_set<std::string_view> seen(servers.size() * 2);
   for (const ServerState& server : servers) {
     if (!seen.insert(server.name).second) continue;
     if (server.health != ServerHealth::Down) eligible.push_back(&server);
@@ -76,11 +78,9 @@ std::vector<const ServerState*> fallback_order(const RouteInput& input,
   for (const ServerState* server : servers) nodes.push_back({server->name, server->weight});
   const std::string_view key =
       input.strategy == FallbackStrategy::SourceIp ? input.source_address : input.user;
-  const std::vector<std::string> ranked = rendezvous_rank(key, nodes);
-
   std::vector<const ServerState*> ordered;
-  ordered.reserve(ranked.size());
-  for (const std::string& name : ranked) ordered.push_back(find_server(servers, name));
+  ordered.reserve(servers.size());
+  for (std::size_t index : rendezvous_order(key, nodes)) ordered.push_back(servers[index]);
   if (input.strategy == FallbackStrategy::LeastLoad) {
     std::stable_sort(ordered.begin(), ordered.end(), [](const ServerState* a, const ServerState* b) {
       return load_per_weight(*a) < load_per_weight(*b);
@@ -140,6 +140,7 @@ std::optional<ServerHealth> parse_server_health(std::string_view text) {
 std::vector<RouteCandidate> route(const RouteInput& input) {
   const std::vector<const ServerState*> eligible = eligible_servers(input.servers);
   std::vector<RouteCandidate> result;
+  result.reserve(eligible.size());
   std::set<std::string_view> chosen;
 
   std::vector<SessionCandidate> sessions;

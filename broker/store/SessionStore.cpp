@@ -74,8 +74,10 @@ void write_sessions(sqlite3* db, std::string_view server,
                    "INSERT INTO sessions "
                    "(server, session_id, username, status, display, created, last_change) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  std::set<std::string_view> users;
   for (const SessionRecord& session : sessions) {
     if (session.status != 'R' && session.status != 'S') continue;
+    users.insert(session.user);
     insert.bind_text(1, server)
         .bind_text(2, session.session_id)
         .bind_text(3, session.user)
@@ -85,6 +87,8 @@ void write_sessions(sqlite3* db, std::string_view server,
         .bind_int(7, session.last_change)
         .run();
   }
+  Statement count(db, "UPDATE servers SET users = ?2 WHERE name = ?1");
+  count.bind_text(1, server).bind_int(2, static_cast<std::int64_t>(users.size())).run();
 }
 
 }  // namespace
@@ -314,9 +318,7 @@ std::optional<std::int64_t> SessionStore::last_report(std::string_view server) {
 
 std::vector<std::pair<std::string, int>> SessionStore::users_per_server() {
   std::lock_guard lock(mutex_);
-  Statement stmt(db_,
-                 "SELECT server, COUNT(DISTINCT username) FROM sessions "
-                 "WHERE status IN ('R', 'S') GROUP BY server ORDER BY server");
+  Statement stmt(db_, "SELECT name, users FROM servers WHERE users > 0 ORDER BY name");
   std::vector<std::pair<std::string, int>> result;
   while (stmt.step()) result.emplace_back(stmt.text(0), static_cast<int>(stmt.integer(1)));
   return result;

@@ -32,16 +32,6 @@ constexpr int kIdleConnections = 1000;
 constexpr int kFloodSources = 5;  // 127.0.0.66 ... 127.0.0.70, 200 connections each
 constexpr const char* kBruteSource = "127.0.0.77";
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 int count_of(const std::string& text, const std::string& needle) {
   int n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;

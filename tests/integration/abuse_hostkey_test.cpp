@@ -17,13 +17,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string landing(Testbed& tb, const std::string& source) {
-  auto r = tb.broker_client().run("xjalice", test_user("xjalice").password, "echo $X2GOJUMP_BACKEND",
-                                  {.source_address = source});
-  EXPECT_EQ(r.exit_code, 0) << "from " << source << ": " << describe(r);
-  return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
-}
-
 // Gives b1's sshd a new host key (as if another machine answered at its address) and restarts it.
 void replace_host_key(Testbed& tb) {
   const std::string key = tb.dir().file("b1") + "/ssh_host_ed25519_key";
@@ -36,7 +29,7 @@ void replace_host_key(Testbed& tb) {
 void expect_b1_avoided(Testbed& tb) {
   for (int i = 2; i < 12; ++i) {
     std::string source = "127.0.0." + std::to_string(i);
-    EXPECT_EQ(landing(tb, source), "b2") << "from " << source;
+    EXPECT_EQ(tb.landing("xjalice", source), "b2") << "from " << source;
   }
   EXPECT_EQ(read_file(tb.backend(0).log_path()).find("password for"), std::string::npos)
       << "the impostor was sent a password";
@@ -69,7 +62,7 @@ TEST_F(ImpostorBackend, KeyChangedUnderACorrectPin) {
   tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
   // Before: some sources land on b1 (otherwise avoiding it below would prove nothing).
   bool b1_used = false;
-  for (int i = 2; i < 12 && !b1_used; ++i) b1_used = landing(*tb_, "127.0.0." + std::to_string(i)) == "b1";
+  for (int i = 2; i < 12 && !b1_used; ++i) b1_used = tb_->landing("xjalice", "127.0.0." + std::to_string(i)) == "b1";
   ASSERT_TRUE(b1_used);
   // The logins above sent b1 passwords legitimately; only count what the impostor sees.
   replace_host_key(*tb_);
@@ -84,7 +77,7 @@ TEST_F(ImpostorBackend, TrustOnFirstUseKeyChangedLater) {
         s.servers.at(0).host_key.clear();  // b1 unpinned: its first key is learned
       }});
   bool b1_used = false;
-  for (int i = 2; i < 12 && !b1_used; ++i) b1_used = landing(*tb_, "127.0.0." + std::to_string(i)) == "b1";
+  for (int i = 2; i < 12 && !b1_used; ++i) b1_used = tb_->landing("xjalice", "127.0.0." + std::to_string(i)) == "b1";
   ASSERT_TRUE(b1_used) << "b1's key was never learned";
   replace_host_key(*tb_);
   ASSERT_EQ(::truncate(tb_->backend(0).log_path().c_str(), 0), 0);

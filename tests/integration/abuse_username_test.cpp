@@ -19,16 +19,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 // What the probe saw for one name: "ok" (let in), "denied" (auth failure) or "error" (the
 // connection ended, e.g. the SSH layer rejected the packet).
 struct Attempt {

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -16,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "broker/routing/RendezvousHash.h"
+#include "broker/admin/ControlProtocol.h"
 #include "broker/store/SessionStore.h"
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/RawClient.h"
@@ -69,14 +71,6 @@ std::string keygen_fingerprint(const std::string& key) {
   std::string bits, fingerprint;
   fields >> bits >> fingerprint;
   return fingerprint;
-}
-
-// Logs in as user from source and returns the backend the command ran on ("" on failure).
-std::string landing(Testbed& tb, const std::string& user, const std::string& source) {
-  auto r = tb.broker_client().run(user, test_user(user).password, "echo $X2GOJUMP_BACKEND",
-                                  {.source_address = source});
-  EXPECT_EQ(r.exit_code, 0) << user << " from " << source << ": " << describe(r);
-  return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
 }
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -186,7 +180,7 @@ TEST_F(AdminOps, MetricsCountLoginsRoutesBytesAndChannels) {
 
 TEST_F(AdminOps, AuditLogHasLoginsRoutesAndEndsButNoPasswords) {
   const std::string wrong_password = "wrong-Secret-4711";
-  landing(*tb_, "xjcarol", "127.0.0.3");
+  tb_->landing("xjcarol", "127.0.0.3");
   tb_->broker_client().run("xjcarol", wrong_password, "true");
   std::vector<nlohmann::json> events;
   auto has = [&](const std::string& event, const std::string& key, const std::string& value) {
@@ -261,7 +255,7 @@ TEST_F(AdminOps, SessionsAreListedAndFiltered) {
 
 TEST_F(AdminOps, DrainedServerTakesNoNewUserButKeepsResumableSessions) {
   const std::string source = "127.0.0.31";
-  const std::string drained = landing(*tb_, "xjbob", source);
+  const std::string drained = tb_->landing("xjbob", source);
   ASSERT_TRUE(drained == "b1" || drained == "b2") << drained;
   const std::string other = drained == "b1" ? "b2" : "b1";
 
@@ -269,13 +263,13 @@ TEST_F(AdminOps, DrainedServerTakesNoNewUserButKeepsResumableSessions) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_THAT(r.out, HasSubstr(drained + ": draining"));
   // The same user and source (its sticky placement points at the drained server) goes elsewhere.
-  EXPECT_EQ(landing(*tb_, "xjbob", source), other);
+  EXPECT_EQ(tb_->landing("xjbob", source), other);
   // A user with a suspended session there still gets it back.
   {
     SessionStore store(tb_->broker().state_db());
     store.replace_sessions(drained, {SessionRecord{"xjeve-70-1_stDMATE_dp24", "xjeve", 'S', 70, unix_now(), unix_now()}});
   }
-  EXPECT_EQ(landing(*tb_, "xjeve", "127.0.0.32"), drained);
+  EXPECT_EQ(tb_->landing("xjeve", "127.0.0.32"), drained);
   // Health rounds (every second here) must not turn it back to up; nothing to wait for but time.
   std::this_thread::sleep_for(seconds(3));
   EXPECT_EQ(state_of(drained), "draining");
@@ -312,7 +306,7 @@ TEST_F(AdminOps, TrustHostKeyForgetsALearnedKeyAndTheNextLoginLearnsItAgain) {
 
   // With b1 drained the next login goes to b2 and learns its key again (trust on first use).
   ASSERT_EQ(ctl({"drain", "b1"}).exit_code, 0);
-  EXPECT_EQ(landing(*tb_, "xjalice", "127.0.0.41"), "b2");
+  EXPECT_EQ(tb_->landing("xjalice", "127.0.0.41"), "b2");
   EXPECT_TRUE(wait_until([&] { return SessionStore(tb_->broker().state_db()).learned_host_key("b2") == b2_key; },
                          seconds(10)));
   EXPECT_EQ(ctl({"undrain", "b1"}).exit_code, 0);
@@ -328,7 +322,7 @@ TEST_F(AdminOps, ExplainShowsTheDecision) {
   EXPECT_EQ(json["status"], "ok");
   EXPECT_EQ(json["candidates"].size(), 2u);
   // The same answer a login gets: the first candidate is where xjalice lands from there.
-  EXPECT_EQ(json["candidates"][0]["server"], landing(*tb_, "xjalice", "127.0.0.9"));
+  EXPECT_EQ(json["candidates"][0]["server"], tb_->landing("xjalice", "127.0.0.9"));
 
   RunResult unknown = ctl({"explain", "xjnobody"});
   EXPECT_EQ(unknown.exit_code, 0) << describe(unknown);
@@ -348,6 +342,55 @@ TEST_F(AdminOps, StatusPageInHeadlessChromiumShowsEveryServer) {
   EXPECT_THAT(r.out, HasSubstr("Servers (2)"));
   EXPECT_THAT(r.out, HasSubstr("Recent events"));
   EXPECT_THAT(r.out, HasSubstr("<meta http-equiv=\"refresh\""));
+}
+
+// A connected Unix stream socket to path, -1 on failure.
+int unix_connect(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Local users who are neither the broker's user nor in its socket group cannot drive it; a
+// request line longer than the limit and more than 16 connections at once are refused, and the
+// socket serves its owner again right after.
+TEST_F(AdminOps, ControlSocketServesOnlyItsOwnerAndGroupWithinItsLimits) {
+  struct stat st {};
+  ASSERT_EQ(::lstat(endpoints_->socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+
+  // The directory must let "nobody" reach the socket, so that the socket's own mode decides.
+  ASSERT_EQ(::chmod(endpoints_->dir.path().c_str(), 0711), 0);
+  RunResult stranger = run_process(
+      {.argv = {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", X2GOJUMP_CTL_BIN,
+                "--socket", endpoints_->socket(), "drain", "b1"}},
+      seconds(60));
+  ::chmod(endpoints_->dir.path().c_str(), 0700);
+  EXPECT_NE(stranger.exit_code, 0) << describe(stranger);
+  EXPECT_THAT(stranger.err, HasSubstr("permission denied on " + endpoints_->socket()));
+  EXPECT_NE(state_of("b1"), "draining");
+
+  int long_line = unix_connect(endpoints_->socket());
+  ASSERT_GE(long_line, 0);
+  ASSERT_TRUE(send_all(long_line, std::string(kMaxControlRequestBytes + 100, 'x')));
+  EXPECT_THAT(read_until_close(long_line, seconds(15)), HasSubstr("request too long"));
+  ::close(long_line);
+
+  std::vector<int> idle;
+  for (int i = 0; i < 16; ++i) idle.push_back(unix_connect(endpoints_->socket()));
+  EXPECT_EQ(std::count(idle.begin(), idle.end(), -1), 0);
+  RunResult crowded = ctl({"servers"});
+  EXPECT_NE(crowded.exit_code, 0) << "a 17th connection was served: " << describe(crowded);
+  for (int fd : idle) ::close(fd);
+  EXPECT_TRUE(wait_until([&] { return ctl({"servers"}).exit_code == 0; }, seconds(15)));
 }
 
 TEST(AdminCtl, ClearErrorWhenTheBrokerIsNotRunning) {
@@ -417,7 +460,7 @@ TEST_F(AdminReload, GoodConfigAddsAServerWithoutDroppingSessions) {
   // The new server is a routing target now: with b1 and b2 drained only b3 is left.
   ASSERT_EQ(ctl({"drain", "b1"}).exit_code, 0);
   ASSERT_EQ(ctl({"drain", "b2"}).exit_code, 0);
-  EXPECT_EQ(landing(*tb_, "xjbob", "127.0.0.5"), "b3");
+  EXPECT_EQ(tb_->landing("xjbob", "127.0.0.5"), "b3");
   ctl({"undrain", "b1"});
   ctl({"undrain", "b2"});
   EXPECT_GE(metric(metrics_text(), "x2gojump_config_reloads_total{result=\"success\"}"), 1);
@@ -443,7 +486,7 @@ TEST_F(AdminReload, BadConfigIsRejectedAndTheOldOneStays) {
   EXPECT_EQ(server_count(), servers);
   EXPECT_TRUE(tb_->broker().running());
   EXPECT_GE(metric(metrics_text(), "x2gojump_config_reloads_total{result=\"failure\"}"), 1);
-  EXPECT_NE(landing(*tb_, "xjalice", "127.0.0.6"), "");
+  EXPECT_NE(tb_->landing("xjalice", "127.0.0.6"), "");
   EXPECT_THAT(read_file(endpoints_->audit_log()), HasSubstr("\"event\":\"config_reload\",\"result\":\"failure\""));
   write_file(tb_->broker().config_path(), good, 0600);
 }
@@ -515,16 +558,6 @@ class AdminFarm : public ::testing::Test {
         },
         seconds(15));
   }
-  // A loopback source whose rendezvous hash ranks host first (the source-ip fallback).
-  static std::string source_for(const std::string& host) {
-    std::vector<WeightedNode> nodes;
-    for (int k = 1; k <= farm_->host_count(); ++k) nodes.push_back({farm_->host_name(k), 1.0});
-    for (int n = 2; n < 255; ++n) {
-      std::string address = "127.0.0." + std::to_string(n);
-      if (rendezvous_rank(address, nodes).front() == host) return address;
-    }
-    return "127.0.0.1";
-  }
   static std::string hostname_after_login(const std::string& user, const std::string& source) {
     RunResult r = farm_->broker_client().run(user, test_user(user).password, "hostname", {.source_address = source});
     EXPECT_EQ(r.exit_code, 0) << user << ": " << describe(r);
@@ -576,8 +609,8 @@ TEST_F(AdminFarm, DrainedHostStillGivesBackAReportedSession) {
   ASSERT_TRUE(reported(id));
   ASSERT_EQ(ctl({"drain", host1}).exit_code, 0);
   // A newcomer whose address hashes to host 1 goes to host 2; xjeve gets her session back.
-  EXPECT_EQ(hostname_after_login("xjcarol", source_for(host1)), farm_->host_name(2));
-  EXPECT_EQ(hostname_after_login("xjeve", source_for(farm_->host_name(2))), host1);
+  EXPECT_EQ(hostname_after_login("xjcarol", farm_->fallback_source(1)), farm_->host_name(2));
+  EXPECT_EQ(hostname_after_login("xjeve", farm_->fallback_source(2)), host1);
   auto explain = nlohmann::json::parse(ctl({"--json", "explain", "xjeve"}).out, nullptr, false);
   EXPECT_EQ(explain["explain"]["candidates"][0]["server"], host1);
   EXPECT_EQ(explain["explain"]["candidates"][0]["reason"], "session-suspended");

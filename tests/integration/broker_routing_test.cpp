@@ -24,14 +24,6 @@ std::vector<std::string> sources(int first, int last) {
   return out;
 }
 
-// Logs in as user from source and returns the backend name the session ran on.
-std::string landing(Testbed& tb, const std::string& user, const std::string& source) {
-  auto r = tb.broker_client().run(user, test_user(user).password, "echo $X2GOJUMP_BACKEND",
-                                  {.source_address = source});
-  EXPECT_EQ(r.exit_code, 0) << user << " from " << source << ": " << describe(r);
-  return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
-}
-
 // landing() for every source, a few logins at a time (well below the broker's MaxStartups).
 std::map<std::string, std::string> landings(Testbed& tb, const std::string& user,
                                             const std::vector<std::string>& srcs) {
@@ -39,7 +31,7 @@ std::map<std::string, std::string> landings(Testbed& tb, const std::string& user
   for (std::size_t i = 0; i < srcs.size(); i += 5) {
     std::vector<std::future<std::string>> batch;
     for (std::size_t j = i; j < std::min(srcs.size(), i + 5); ++j) {
-      batch.push_back(std::async(std::launch::async, [&tb, &user, s = srcs[j]] { return landing(tb, user, s); }));
+      batch.push_back(std::async(std::launch::async, [&tb, &user, s = srcs[j]] { return tb.landing(user, s); }));
     }
     for (std::size_t j = i; j < std::min(srcs.size(), i + 5); ++j) out[srcs[j]] = batch[j - i].get();
   }
@@ -60,9 +52,9 @@ class Routing : public ::testing::Test {
 std::unique_ptr<Testbed> Routing::tb_;
 
 TEST_F(Routing, SameSourceSameBackend) {
-  std::string first = landing(*tb_, "xjalice", "127.0.0.2");
+  std::string first = tb_->landing("xjalice", "127.0.0.2");
   EXPECT_TRUE(first == "b1" || first == "b2") << first;
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(landing(*tb_, "xjalice", "127.0.0.2"), first);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(tb_->landing("xjalice", "127.0.0.2"), first);
 }
 
 TEST_F(Routing, SourcesSpreadOverBothBackends) {
@@ -103,7 +95,7 @@ class RoutingFailover : public ::testing::Test {
 
 TEST_F(RoutingFailover, StoppedBackendSendsNewLoginsToTheOther) {
   tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
-  std::string before = landing(*tb_, "xjalice", "127.0.0.2");
+  std::string before = tb_->landing("xjalice", "127.0.0.2");
   ASSERT_TRUE(before == "b1" || before == "b2") << before;
   std::string other = before == "b1" ? "b2" : "b1";
   tb_->backend(before == "b1" ? 0 : 1).stop();
@@ -116,13 +108,13 @@ TEST_F(RoutingFailover, PlacementKeepsUserOnOneServer) {
   tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 300\n"});
   // Sequential on purpose: the first login places xjalice, all later ones must follow it, although
   // the hash alone would spread these 11 addresses over both servers (all equal: p = 2^-10).
-  std::string first = landing(*tb_, "xjalice", "127.0.0.2");
-  for (const auto& source : sources(3, 12)) EXPECT_EQ(landing(*tb_, "xjalice", source), first) << source;
+  std::string first = tb_->landing("xjalice", "127.0.0.2");
+  for (const auto& source : sources(3, 12)) EXPECT_EQ(tb_->landing("xjalice", source), first) << source;
 }
 
 TEST_F(RoutingFailover, SessionRowSurvivesBrokerRestart) {
   tb_ = std::make_unique<Testbed>(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
-  std::string hashed = landing(*tb_, "xjalice", "127.0.0.2");
+  std::string hashed = tb_->landing("xjalice", "127.0.0.2");
   ASSERT_TRUE(hashed == "b1" || hashed == "b2") << hashed;
   std::string other = hashed == "b1" ? "b2" : "b1";
   {
@@ -131,7 +123,7 @@ TEST_F(RoutingFailover, SessionRowSurvivesBrokerRestart) {
     store.replace_sessions(other, {SessionRecord{"xjalice-51-1_stRxterm_dp24", "xjalice", 'S', 51, now, now}});
   }
   tb_->broker().restart();
-  EXPECT_EQ(landing(*tb_, "xjalice", "127.0.0.2"), other);
+  EXPECT_EQ(tb_->landing("xjalice", "127.0.0.2"), other);
 }
 
 TEST_F(RoutingFailover, HostKeyMismatchIsRefused) {

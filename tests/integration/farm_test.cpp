@@ -20,7 +20,6 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/routing/RendezvousHash.h"
 #include "common/Snapshot.h"
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/X2goFarm.h"
@@ -96,20 +95,6 @@ class FarmTest : public ::testing::Test {
           return status == 0 ? !row.has_value() : row && row->status == status;
         },
         timeout);
-  }
-
-  // A loopback source address whose rendezvous hash ranks host first (the broker's source-ip
-  // fallback); skips the addresses in avoid.
-  std::string source_for(const std::string& host, const std::vector<std::string>& avoid = {}) {
-    std::vector<WeightedNode> nodes;
-    for (int k = 1; k <= farm().host_count(); ++k) nodes.push_back({farm().host_name(k), 1.0});
-    for (int n = 2; n < 255; ++n) {
-      std::string address = "127.0.0." + std::to_string(n);
-      if (std::find(avoid.begin(), avoid.end(), address) != avoid.end()) continue;
-      if (rendezvous_rank(address, nodes).front() == host) return address;
-    }
-    ADD_FAILURE() << "no loopback address hashes to " << host;
-    return "127.0.0.1";
   }
 
   // Logs in through the broker from source and returns what `hostname` printed there.
@@ -231,19 +216,19 @@ TEST_F(FarmTest, ChangeToTableLatency) {
 }
 
 TEST_F(FarmTest, SuspendedSessionOnHost2WinsOverAFallbackToHost1) {
-  const std::string source = source_for("x2go-host-1");
+  const std::string source = farm().fallback_source(1);
   // Control: without a session the hash of this address sends alice to host 1 ...
   ASSERT_EQ(landed_on("xjalice", source), "x2go-host-1");
   // ... which also left a placement there. A suspended session on host 2 beats both.
   const std::string id = add_session(2, "xjalice", 'S');
   ASSERT_TRUE(table_shows(id, 'S'));
   EXPECT_EQ(landed_on("xjalice", source), "x2go-host-2");
-  EXPECT_EQ(landed_on("xjalice", source_for("x2go-host-1", {source})), "x2go-host-2");
+  EXPECT_EQ(landed_on("xjalice", farm().fallback_source(1, 1)), "x2go-host-2");
 }
 
 TEST_F(FarmTest, PlacementKeepsAUserOnOneHostUntilTheAgentReportsASession) {
-  const std::string to_host1 = source_for("x2go-host-1");
-  const std::string to_host2 = source_for("x2go-host-2");
+  const std::string to_host1 = farm().fallback_source(1);
+  const std::string to_host2 = farm().fallback_source(2);
   ASSERT_EQ(landed_on("xjbob", to_host1), "x2go-host-1");
   EXPECT_EQ(farm().placement_of("xjbob"), "x2go-host-1");
   // From an address that hashes to host 2: the placement keeps bob with his first login.
@@ -256,7 +241,7 @@ TEST_F(FarmTest, PlacementKeepsAUserOnOneHostUntilTheAgentReportsASession) {
 }
 
 TEST_F(FarmTest, KilledAgentMakesItsServerStaleAndLoginsStillSucceedByFallback) {
-  const std::string to_host1 = source_for("x2go-host-1");
+  const std::string to_host1 = farm().fallback_source(1);
   farm().kill_agent(1);
   EXPECT_TRUE(farm().wait_for([&] { return farm().server_health("x2go-host-1") == "stale"; }, 20s))
       << "host 1 is " << farm().server_health("x2go-host-1");
@@ -324,10 +309,10 @@ TEST_F(FarmTest, AHostWhoseSshdIsDownIsSkippedEvenForItsSuspendedSession) {
       << "host 1 is " << farm().server_health("x2go-host-1");
   // The agent still reports the session, but routing never sends anyone to a down host.
   EXPECT_TRUE(broker_row(id));
-  EXPECT_EQ(landed_on("xjeve", source_for("x2go-host-1")), "x2go-host-2");
+  EXPECT_EQ(landed_on("xjeve", farm().fallback_source(1)), "x2go-host-2");
   farm().start_sshd(1);
   EXPECT_TRUE(farm().wait_for([&] { return farm().server_health("x2go-host-1") == "up"; }, 20s));
-  EXPECT_EQ(landed_on("xjeve", source_for("x2go-host-2")), "x2go-host-1") << "the session decides again";
+  EXPECT_EQ(landed_on("xjeve", farm().fallback_source(2)), "x2go-host-1") << "the session decides again";
 }
 
 // POST /v1/snapshot to the running broker, from the root namespace; returns the HTTP status.

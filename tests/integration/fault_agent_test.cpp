@@ -111,17 +111,10 @@ std::uint64_t sequence_of(const std::string& session_id) {
   return std::stoull(session_id.substr(first + 1, second - first - 1));
 }
 
-std::string landing(Testbed& tb, const std::string& user, const std::string& source) {
-  auto r = tb.broker_client().run(user, test_user(user).password, "echo $X2GOJUMP_BACKEND",
-                                  {.source_address = source});
-  EXPECT_EQ(r.exit_code, 0) << user << " from " << source << ": " << describe(r);
-  return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
-}
-
 TEST(AgentFault, BrokerKilledDuringSnapshotStreamRestartsOnIntactState) {
   const std::uint16_t api = free_port();
   auto tb = agent_testbed(api);
-  const std::string hashed = landing(*tb, "xjalice", "127.0.0.2");  // also starts the broker
+  const std::string hashed = tb->landing("xjalice", "127.0.0.2");  // also starts the broker
   ASSERT_TRUE(hashed == "b1" || hashed == "b2") << hashed;
   const std::string other = hashed == "b1" ? "b2" : "b1";
 
@@ -193,14 +186,14 @@ TEST(AgentFault, BrokerKilledDuringSnapshotStreamRestartsOnIntactState) {
   EXPECT_EQ(rebuilt.integrity, "ok");
   EXPECT_EQ(rebuilt.session_ids[other], std::vector<std::string>{"xjalice-60-1790000000_stRxterm_dp24"});
   EXPECT_TRUE(rebuilt.session_ids[hashed].empty());
-  EXPECT_EQ(landing(*tb, "xjalice", "127.0.0.2"), other);
+  EXPECT_EQ(tb->landing("xjalice", "127.0.0.2"), other);
 }
 
 TEST(AgentFault, SilentAgentMakesServerStaleUntilItReportsAgain) {
   const std::uint16_t api = free_port();
   auto tb = agent_testbed(api);
   const std::string source = "127.0.0.2";
-  const std::string watched = landing(*tb, "xjbob", source);  // where the hash sends this address
+  const std::string watched = tb->landing("xjbob", source);  // where the hash sends this address
   ASSERT_TRUE(watched == "b1" || watched == "b2") << watched;
   const std::string other = watched == "b1" ? "b2" : "b1";
   SessionStore store(tb->broker().state_db());
@@ -228,8 +221,8 @@ TEST(AgentFault, SilentAgentMakesServerStaleUntilItReportsAgain) {
     std::jthread running([&] { agent(stop); });
     ASSERT_TRUE(wait_until([&] { return store.last_report(watched).has_value(); }, seconds(10)));
     EXPECT_EQ(health_of(watched), ServerHealth::Up);
-    EXPECT_EQ(landing(*tb, "xjbob", source), watched);
-    EXPECT_EQ(landing(*tb, "xjalice", source), watched);
+    EXPECT_EQ(tb->landing("xjbob", source), watched);
+    EXPECT_EQ(tb->landing("xjalice", source), watched);
     stop = true;
   }  // the agent is gone
 
@@ -240,15 +233,15 @@ TEST(AgentFault, SilentAgentMakesServerStaleUntilItReportsAgain) {
               std::chrono::duration<double>(Clock::now() - silent_since).count());
   EXPECT_EQ(health_of(other), ServerHealth::Up);
   // New users fall back to the healthy server; the suspended session is still offered.
-  EXPECT_EQ(landing(*tb, "xjbob", source), other);
-  EXPECT_EQ(landing(*tb, "xjalice", source), watched);
+  EXPECT_EQ(tb->landing("xjbob", source), other);
+  EXPECT_EQ(tb->landing("xjalice", source), watched);
 
   // The agent comes back: the server is up again and takes its hashed users back.
   std::atomic<bool> stop{false};
   std::jthread restarted([&] { agent(stop); });
   ASSERT_TRUE(wait_until([&] { return health_of(watched) == ServerHealth::Up; }, seconds(15)))
       << tb->diagnostics();
-  EXPECT_EQ(landing(*tb, "xjbob", source), watched);
+  EXPECT_EQ(tb->landing("xjbob", source), watched);
   stop = true;
 }
 

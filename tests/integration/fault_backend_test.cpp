@@ -4,19 +4,15 @@
 // to the other backend must keep working, and the next login must be served at once. And a
 // backend that stalls (SIGSTOP) delays a login by at most the backend timeout.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/Testbed.h"
+#include "tests/fixtures/Transfer.h"
 
 namespace x2gojump::test {
 namespace {
@@ -42,19 +38,11 @@ class BackendKilled : public ::testing::Test {
 
   static std::string alice_pw() { return test_user("xjalice").password; }
 
-  // The backend a login from source lands on ("b1"/"b2"), by asking the session.
-  std::string landing(const std::string& source) {
-    auto r = tb_->broker_client().run("xjalice", alice_pw(), "echo $X2GOJUMP_BACKEND",
-                                      {.source_address = source});
-    EXPECT_EQ(r.exit_code, 0) << describe(r);
-    return r.out.empty() ? "" : r.out.substr(0, r.out.size() - 1);
-  }
-
   // A source address whose logins land on a different backend than `from`'s do.
   std::string source_not_on(const std::string& backend) {
     for (int i = 3; i < 40; ++i) {
       std::string source = "127.0.0." + std::to_string(i);
-      if (landing(source) != backend) return source;
+      if (tb_->landing("xjalice", source) != backend) return source;
     }
     return "";
   }
@@ -94,101 +82,49 @@ class BackendKilled : public ::testing::Test {
 // The backend streams 1 GiB of zeros; ssh's stdout is a pipe the test reads and counts.
 TEST_F(BackendKilled, DuringDownload) {
   const std::string source = "127.0.0.2";
-  const std::string victim = landing(source);
+  const std::string victim = tb_->landing("xjalice", source);
   ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
   std::string other_source = source_not_on(victim);
   ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
   SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
                       tb_->dir().file("ctl-bystander"), {.source_address = other_source});
 
-  int out[2];
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  std::atomic<std::uint64_t> received{0};
-  // Declared before ssh, so on any early exit ssh dies first and the reader sees EOF.
-  std::jthread reader([&received, fd = out[0]] {
-    std::vector<char> buf(1 << 16);
-    ssize_t n;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0) received += static_cast<std::uint64_t>(n);
-    ::close(fd);
-  });
-  std::string err = tb_->dir().file("download.err");
-  SshOptions o{.source_address = source};
-  auto client = tb_->broker_client();
-  std::unique_ptr<Process> ssh;
-  try {
-    // The child reopens the pipe's write end through /dev/fd before exec (it is CLOEXEC).
-    ssh = std::make_unique<Process>(ProcessOptions{
-        .argv = client.ssh_argv("xjalice", "head -c " + std::to_string(kTransferBytes) + " /dev/zero", o),
-        .env = SshClient::process_env(alice_pw(), o),
-        .stdout_path = "/dev/fd/" + std::to_string(out[1]),
-        .stderr_path = err});
-  } catch (...) {
-    ::close(out[1]);
-    throw;
-  }
-  ::close(out[1]);
+  Download download(*tb_, "xjalice", kTransferBytes, {.source_address = source});
   auto start = Clock::now();
-  bool flowing = wait_until([&] { return received >= kKillAfterBytes || !ssh->running(); }, seconds(120));
-  ASSERT_TRUE(flowing && ssh->running()) << "transfer did not reach " << mib(kKillAfterBytes)
-                                         << " MiB: " << received << " bytes\n" << read_file(err);
-  std::printf("[ figures  ] download through the broker: %.0f MiB in %.2f s\n", mib(received),
+  bool flowing = wait_until([&] { return download.received() >= kKillAfterBytes || !download.ssh().running(); },
+                            seconds(120));
+  ASSERT_TRUE(flowing && download.ssh().running()) << "transfer did not reach " << mib(kKillAfterBytes)
+                                                   << " MiB: " << download.received() << " bytes\n"
+                                                   << download.err();
+  std::printf("[ figures  ] download through the broker: %.0f MiB in %.2f s\n", mib(download.received()),
               secs(Clock::now() - start));
   auto killed_at = Clock::now();
   backend_named(victim).kill();
-  expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, received);
+  expect_clean_failure_and_recovery(download.ssh(), killed_at, download.err(), bystander,
+                                    download.received());
 }
 
 // The client uploads 1 GiB of zeros from a pipe the test fills; the backend discards it.
 TEST_F(BackendKilled, DuringUpload) {
   const std::string source = "127.0.0.2";
-  const std::string victim = landing(source);
+  const std::string victim = tb_->landing("xjalice", source);
   ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
   std::string other_source = source_not_on(victim);
   ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
   SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
                       tb_->dir().file("ctl-bystander"), {.source_address = other_source});
 
-  int in[2];
-  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-  std::atomic<std::uint64_t> sent{0};
-  // Declared before ssh, so on any early exit ssh dies first and the writer gets EPIPE.
-  std::jthread writer([&sent, fd = in[1]] {
-    // EPIPE instead of a process-wide SIGPIPE once ssh is gone: block it in this thread only.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    std::vector<char> zeros(1 << 16, 0);
-    while (sent < kTransferBytes) {
-      ssize_t n = ::write(fd, zeros.data(), zeros.size());
-      if (n <= 0) break;
-      sent += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
-  });
-  std::string err = tb_->dir().file("upload.err");
-  SshOptions o{.source_address = source};
-  auto client = tb_->broker_client();
-  std::unique_ptr<Process> ssh;
-  try {
-    ssh = std::make_unique<Process>(ProcessOptions{.argv = client.ssh_argv("xjalice", "cat > /dev/null", o),
-                                                   .env = SshClient::process_env(alice_pw(), o),
-                                                   .stdin_fd = in[0],
-                                                   .stderr_path = err});
-  } catch (...) {
-    ::close(in[0]);
-    throw;
-  }
-  ::close(in[0]);
+  Upload upload(*tb_, "xjalice", "cat > /dev/null", kTransferBytes, {.source_address = source});
   auto start = Clock::now();
-  bool flowing = wait_until([&] { return sent >= kKillAfterBytes || !ssh->running(); }, seconds(120));
-  ASSERT_TRUE(flowing && ssh->running()) << "transfer did not reach " << mib(kKillAfterBytes)
-                                         << " MiB: " << sent << " bytes\n" << read_file(err);
-  std::printf("[ figures  ] upload through the broker: %.0f MiB in %.2f s\n", mib(sent),
+  bool flowing =
+      wait_until([&] { return upload.sent() >= kKillAfterBytes || !upload.ssh().running(); }, seconds(120));
+  ASSERT_TRUE(flowing && upload.ssh().running()) << "transfer did not reach " << mib(kKillAfterBytes)
+                                                 << " MiB: " << upload.sent() << " bytes\n" << upload.err();
+  std::printf("[ figures  ] upload through the broker: %.0f MiB in %.2f s\n", mib(upload.sent()),
               secs(Clock::now() - start));
   auto killed_at = Clock::now();
   backend_named(victim).kill();
-  expect_clean_failure_and_recovery(*ssh, killed_at, err, bystander, sent);
+  expect_clean_failure_and_recovery(upload.ssh(), killed_at, upload.err(), bystander, upload.sent());
 }
 
 // The backend stops reading in the middle of an upload (SIGSTOP on its per-connection sshd and
@@ -198,80 +134,46 @@ using BackendStalledMidTransfer = BackendKilled;
 
 TEST_F(BackendStalledMidTransfer, UploadWaitsWithoutBuffering) {
   const std::string source = "127.0.0.2";
-  const std::string victim = landing(source);
+  const std::string victim = tb_->landing("xjalice", source);
   ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
   std::string other_source = source_not_on(victim);
   ASSERT_FALSE(other_source.empty());
   constexpr std::uint64_t kBytes = 128ull << 20;
 
-  int in[2];
-  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-  std::atomic<std::uint64_t> sent{0};
-  std::jthread writer([&sent, fd = in[1]] {
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    std::vector<char> zeros(1 << 16, 0);
-    while (sent < kBytes) {
-      ssize_t n = ::write(fd, zeros.data(), std::min<std::uint64_t>(zeros.size(), kBytes - sent));
-      if (n <= 0) break;
-      sent += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
-  });
-  std::string out = tb_->dir().file("stalled-upload.out");
-  std::string err = tb_->dir().file("stalled-upload.err");
-  SshOptions o{.source_address = source};
-  auto client = tb_->broker_client();
-  std::unique_ptr<Process> ssh;
-  try {
-    ssh = std::make_unique<Process>(ProcessOptions{.argv = client.ssh_argv("xjalice", "wc -c", o),
-                                                   .env = SshClient::process_env(alice_pw(), o),
-                                                   .stdin_fd = in[0],
-                                                   .stdout_path = out,
-                                                   .stderr_path = err});
-  } catch (...) {
-    ::close(in[0]);
-    throw;
-  }
-  ::close(in[0]);
-  ASSERT_TRUE(wait_until([&] { return sent >= (16u << 20) || !ssh->running(); }, seconds(60)));
-  ASSERT_TRUE(ssh->running()) << read_file(err);
+  Upload upload(*tb_, "xjalice", "wc -c", kBytes, {.source_address = source});
+  ASSERT_TRUE(wait_until([&] { return upload.sent() >= (16u << 20) || !upload.ssh().running(); }, seconds(60)));
+  ASSERT_TRUE(upload.ssh().running()) << upload.err();
 
   SshdBackend& stalled = backend_named(victim);
   std::vector<pid_t> sessions = descendants_of(stalled.pid());  // not the listener: new logins
   for (pid_t p : sessions) ::kill(p, SIGSTOP);
-  const std::uint64_t at_stop = sent;
+  const std::uint64_t at_stop = upload.sent();
   // Quiet means no byte for a whole second: the windows and socket buffers are full.
-  bool quiet = wait_until_steady([&] { return sent.load(); }, seconds(20), milliseconds(1000));
+  bool quiet = wait_until_steady([&] { return upload.sent(); }, seconds(20), milliseconds(1000));
   const pid_t broker = tb_->broker().pid();
   const std::uint64_t rss_stalled = rss_kib(broker);
-  const std::uint64_t at_quiet = sent;
+  const std::uint64_t at_quiet = upload.sent();
 
   auto t0 = Clock::now();
-  const std::string other_out = tb_->dir().file("other-download.bin");
-  auto r = tb_->broker_client().run("xjbob", test_user("xjbob").password, "head -c 67108864 /dev/zero",
-                                    {.source_address = other_source, .stdout_path = other_out});
+  Download other(*tb_, "xjbob", 64u << 20, {.source_address = other_source});
+  other.finish();
   double other_s = secs(Clock::now() - t0);
   const std::uint64_t rss_after = rss_kib(broker);
-  const std::uint64_t absorbed = sent - at_stop;
+  const std::uint64_t absorbed = upload.sent() - at_stop;
   for (pid_t p : sessions) ::kill(p, SIGCONT);
   std::printf("[ figures  ] backend stopped after %.0f MiB of upload; the path absorbed %.1f MiB more, then "
               "nothing; broker RSS %.1f -> %.1f MiB; another user's 64 MiB took %.2f s\n",
               mib(at_stop), mib(absorbed), rss_stalled / 1024.0, rss_after / 1024.0, other_s);
   EXPECT_TRUE(quiet) << "the client never stopped sending into a stopped backend";
   // Two SSH windows (client->broker, broker->backend) and the socket buffers, never the stream.
-  // (It may creep up to that bound in steps: the broker's 5 s tick moves what the windows allow.)
   EXPECT_LT(absorbed, 24u << 20) << "quiet after " << mib(at_quiet - at_stop) << " MiB";
   EXPECT_LT(rss_after, rss_stalled + 32 * 1024) << "the broker buffers for a backend that does not read";
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(shell("stat -c %s '" + other_out + "'"), "67108864\n");
+  EXPECT_EQ(other.received(), 64u << 20) << other.err();
   EXPECT_LT(other_s, 30.0);
 
-  auto code = ssh->wait(seconds(120));
-  EXPECT_EQ(code, 0) << read_file(err);
-  EXPECT_EQ(read_file(out), std::to_string(kBytes) + "\n") << "the upload lost or gained bytes";
+  auto code = upload.ssh().wait(seconds(120));
+  EXPECT_EQ(code, 0) << upload.err();
+  EXPECT_EQ(upload.out(), std::to_string(kBytes) + "\n") << "the upload lost or gained bytes";
 }
 
 // A backend that stops answering (SIGSTOP on its sshd: TCP still connects, no SSH banner ever

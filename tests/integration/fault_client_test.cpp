@@ -3,18 +3,16 @@
 // data or slow anybody else down, and it resumes intact; a client killed with SIGKILL mid-transfer
 // must release everything the broker held for it (backend connection, descriptors).
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/RawClient.h"
 #include "tests/fixtures/Testbed.h"
+#include "tests/fixtures/Transfer.h"
 
 namespace x2gojump::test {
 namespace {
@@ -32,58 +30,6 @@ std::string fd_list(pid_t pid) {
   return shell("ls -l /proc/" + std::to_string(pid) + "/fd | awk '{print $9, $10, $11}'; ss -tanpe | grep 'pid=" +
                std::to_string(pid) + ",' || true");
 }
-
-// ssh (under sshpass) downloading `bytes` zeros from the backend into a pipe this object reads.
-class Download {
- public:
-  Download(Testbed& tb, const std::string& user, std::uint64_t bytes) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-    reader_ = std::jthread([this, fd = out[0]] {
-      std::vector<char> buf(1 << 16);
-      ssize_t n;
-      while ((n = ::read(fd, buf.data(), buf.size())) > 0) received_ += static_cast<std::uint64_t>(n);
-      ::close(fd);
-    });
-    err_ = tb.dir().file("download-" + user + ".err");
-    SshOptions o;
-    auto client = tb.broker_client();
-    try {
-      ssh_ = std::make_unique<Process>(ProcessOptions{
-          .argv = client.ssh_argv(user, "head -c " + std::to_string(bytes) + " /dev/zero", o),
-          .env = SshClient::process_env(test_user(user).password, o),
-          .stdout_path = "/dev/fd/" + std::to_string(out[1]),
-          .stderr_path = err_});
-    } catch (...) {
-      ::close(out[1]);
-      throw;
-    }
-    ::close(out[1]);
-  }
-  ~Download() {
-    if (ssh_) ssh_->kill();  // before the reader is joined: it then sees EOF
-  }
-
-  std::uint64_t received() const { return received_; }
-  Process& ssh() { return *ssh_; }
-  std::string err() const { return read_file(err_); }
-  // sshpass and ssh, stopped or continued together.
-  void signal_all(int sig) {
-    for (pid_t p : descendants_of(ssh_->pid())) ::kill(p, sig);
-    ::kill(ssh_->pid(), sig);
-  }
-  // Waits until the reader saw EOF too, so received() is final.
-  void finish() {
-    ssh_->wait(seconds(60));
-    if (reader_.joinable()) reader_.join();
-  }
-
- private:
-  std::atomic<std::uint64_t> received_{0};
-  std::jthread reader_;  // declared before ssh_: destroyed after it
-  std::unique_ptr<Process> ssh_;
-  std::string err_;
-};
 
 class ClientFault : public ::testing::Test {
  protected:

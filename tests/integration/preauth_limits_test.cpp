@@ -20,16 +20,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 // One connection, one password attempt as user from source (paramiko probe): "ok", "denied", or
 // "error" when the broker closed the connection before its banner.
 std::string try_login(std::uint16_t port, const std::string& source, const std::string& user,

@@ -11,7 +11,6 @@
 #include <optional>
 #include <stdexcept>
 
-#include "broker/routing/RendezvousHash.h"
 #include "tests/fixtures/EchoServer.h"
 #include "tests/fixtures/LocalUsers.h"
 #include "tests/fixtures/PyhocaClient.h"
@@ -41,26 +40,6 @@ class X2goClients : public ::testing::Test {
     if (HasFailure()) std::cerr << farm_->diagnostics();
     xvfb_.reset();
     farm_.reset();
-  }
-
-  // The host (1-based) the broker's source-IP fallback picks for source when every host is up.
-  int fallback_host(const std::string& source) const {
-    std::vector<WeightedNode> nodes;
-    for (int k = 1; k <= farm_->host_count(); ++k) nodes.push_back({farm_->host_name(k), 1.0});
-    const std::string first = rendezvous_rank(source, nodes).front();
-    for (int k = 1; k <= farm_->host_count(); ++k) {
-      if (farm_->host_name(k) == first) return k;
-    }
-    throw std::logic_error("rendezvous_rank returned an unknown host");
-  }
-
-  // The n-th loopback source address (127.0.0.2 upwards) whose fallback is host k.
-  std::string source_for(int k, int n = 0) const {
-    for (int i = 2; i < 255; ++i) {
-      const std::string source = "127.0.0." + std::to_string(i);
-      if (fallback_host(source) == k && n-- == 0) return source;
-    }
-    throw std::logic_error("no loopback source hashes to host " + std::to_string(k));
   }
 
   // A client "machine": its own HOME, the shared Xvfb, the given source address.
@@ -124,7 +103,7 @@ class X2goClients : public ::testing::Test {
 };
 
 TEST_F(X2goClients, PyhocaStartListSuspendResumeTerminate) {
-  const std::string home = source_for(1);
+  const std::string home = farm_->fallback_source(1);
   PyhocaClient client = pyhoca("xjalice", "home", home);
   auto attached = client.start("xterm");
   ASSERT_TRUE(attached->wait_attached(kAttach)) << attached->log();
@@ -162,8 +141,8 @@ TEST_F(X2goClients, PyhocaStartListSuspendResumeTerminate) {
 
 TEST_F(X2goClients, PyhocaResumesFromAnotherSourceAddress) {
   // Home hashes to host 1, the road to host 2: only the session routing brings the user back.
-  const std::string home = source_for(1);
-  const std::string road = source_for(2);
+  const std::string home = farm_->fallback_source(1);
+  const std::string road = farm_->fallback_source(2);
   PyhocaClient at_home = pyhoca("xjalice", "home", home);
   PyhocaClient on_the_road = pyhoca("xjalice", "road", road);
 
@@ -196,8 +175,8 @@ TEST_F(X2goClients, PyhocaResumesFromAnotherSourceAddress) {
 
 TEST_F(X2goClients, UsersSpreadAndTheMostRecentlySuspendedSessionWins) {
   // Two users whose fallback hashes differ land on different hosts.
-  PyhocaClient alice = pyhoca("xjalice", "alice", source_for(2));
-  PyhocaClient bob = pyhoca("xjbob", "bob", source_for(1));
+  PyhocaClient alice = pyhoca("xjalice", "alice", farm_->fallback_source(2));
+  PyhocaClient bob = pyhoca("xjbob", "bob", farm_->fallback_source(1));
   auto alice_session = alice.start("xterm");
   auto bob_session = bob.start("xterm");
   ASSERT_TRUE(alice_session->wait_attached(kAttach)) << alice_session->log();
@@ -227,7 +206,7 @@ TEST_F(X2goClients, UsersSpreadAndTheMostRecentlySuspendedSessionWins) {
           " '0123456789abcdef0123456789abcdef', 4242, 30090, 31090, 32090, -1, -1)");
   ASSERT_EQ(broker_sees(old_name, 'S'), farm_->host_name(1));
 
-  PyhocaClient alice_elsewhere = pyhoca("xjalice", "alice-elsewhere", source_for(1));
+  PyhocaClient alice_elsewhere = pyhoca("xjalice", "alice-elsewhere", farm_->fallback_source(1));
   const std::size_t mark = broker_log_size();
   PyhocaResult listed = alice_elsewhere.list();
   ASSERT_TRUE(listed.ok) << listed.log;
@@ -239,7 +218,7 @@ TEST_F(X2goClients, UsersSpreadAndTheMostRecentlySuspendedSessionWins) {
   ASSERT_TRUE(resumed->wait_attached(kAttach)) << resumed->log();
   EXPECT_EQ(broker_sees(alice_name, 'R'), farm_->host_name(2));
   EXPECT_NE(broker_log_since(mark).find(
-                login_line(source_for(1), "xjalice", farm_->host_name(2), "session-suspended")),
+                login_line(farm_->fallback_source(1), "xjalice", farm_->host_name(2), "session-suspended")),
             std::string::npos)
       << broker_log_since(mark);
 }
@@ -257,7 +236,7 @@ TEST_F(X2goClients, PyhocaResumesWithSoundAndAgentForwarding) {
   EchoServer pulse;
 
   PyhocaClient client =
-      pyhoca("xjalice", "home", source_for(2),
+      pyhoca("xjalice", "home", farm_->fallback_source(2),
              {.sound = true, .pulse_port = pulse.port(), .ssh_auth_sock = agent_socket});
   auto attached = client.start("xterm");
   ASSERT_TRUE(attached->wait_attached(kAttach)) << attached->log();
@@ -308,7 +287,7 @@ TEST_F(X2goClients, PyhocaResumesWithSoundAndAgentForwarding) {
 }
 
 TEST_F(X2goClients, HostDownHidesItsSessionsAndNewSessionsStartElsewhere) {
-  const std::string source = source_for(1);
+  const std::string source = farm_->fallback_source(1);
   PyhocaClient client = pyhoca("xjalice", "home", source);
   const std::string on_host1 = farm_->insert_session(1, "xjalice", 'S');
   ASSERT_EQ(broker_sees(on_host1, 'S'), farm_->host_name(1));
@@ -340,8 +319,8 @@ TEST_F(X2goClients, HostDownHidesItsSessionsAndNewSessionsStartElsewhere) {
 }
 
 TEST_F(X2goClients, QtClientPasswordLoginSuspendAndResumeFromAnotherAddress) {
-  const std::string home = source_for(1);
-  const std::string road = source_for(2);
+  const std::string home = farm_->fallback_source(1);
+  const std::string road = farm_->fallback_source(2);
   auto settings = [&](const std::string& machine, const std::string& source) {
     return QtClientSettings{.port = farm_->broker_port(),
                             .user = "xjalice",

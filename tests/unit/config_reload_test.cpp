@@ -33,6 +33,7 @@ TEST(ConfigReload, LiveSettingsTakeTheNewValues) {
   loaded.log_level = "debug";
   loaded.fallback = FallbackStrategy::LeastLoad;
   loaded.limits.max_auth_attempts = 2;
+  loaded.limits.penalty_auth_failure = std::chrono::seconds(7);
   loaded.health.probe_interval = std::chrono::seconds(60);
   loaded.admin.audit_log = "/var/log/audit.log";
   loaded.pools.push_back(PoolConfig{.name = "p", .servers = {"b1"}});
@@ -42,6 +43,7 @@ TEST(ConfigReload, LiveSettingsTakeTheNewValues) {
   EXPECT_EQ(plan.config.log_level, "debug");
   EXPECT_EQ(plan.config.fallback, FallbackStrategy::LeastLoad);
   EXPECT_EQ(plan.config.limits.max_auth_attempts, 2);
+  EXPECT_EQ(plan.config.limits.penalty_auth_failure, std::chrono::seconds(7));
   EXPECT_EQ(plan.config.health.probe_interval, std::chrono::seconds(60));
   EXPECT_EQ(plan.config.admin.audit_log, "/var/log/audit.log");
   EXPECT_EQ(plan.config.pools.size(), 1u);
@@ -55,6 +57,8 @@ TEST(ConfigReload, RestartOnlySettingsKeepTheRunningValues) {
   loaded.state_db = "/tmp/other.db";
   loaded.threads = 3;
   loaded.user = "nobody";
+  loaded.limits.source_ipv4_prefix = 24;
+  loaded.limits.source_ipv6_prefix = 48;
   loaded.ldap.uris = {"ldap://b"};
   loaded.agent_api.listen = {{"0.0.0.0", 8443}};
   loaded.admin.listen = {};
@@ -64,13 +68,16 @@ TEST(ConfigReload, RestartOnlySettingsKeepTheRunningValues) {
   ReloadPlan plan = plan_reload(running, loaded);
   EXPECT_THAT(plan.needs_restart,
               ElementsAre("broker.listen", "broker.host_keys", "broker.state_db", "broker.threads",
-                          "broker.user", "ldap", "agent_api", "admin.listen", "admin.control_socket",
+                          "broker.user", "limits.source_ipv4_prefix",
+                          "limits.source_ipv6_prefix", "ldap", "agent_api", "admin.listen", "admin.control_socket",
                           "admin.control_socket_group"));
   EXPECT_EQ(plan.config.listen, running.listen);
   EXPECT_EQ(plan.config.host_keys, running.host_keys);
   EXPECT_EQ(plan.config.state_db, running.state_db);
   EXPECT_EQ(plan.config.threads, running.threads);
   EXPECT_EQ(plan.config.user, running.user);
+  EXPECT_EQ(plan.config.limits.source_ipv4_prefix, running.limits.source_ipv4_prefix);
+  EXPECT_EQ(plan.config.limits.source_ipv6_prefix, running.limits.source_ipv6_prefix);
   EXPECT_EQ(plan.config.ldap, running.ldap);
   EXPECT_EQ(plan.config.agent_api, running.agent_api);
   EXPECT_EQ(plan.config.admin.listen, running.admin.listen);

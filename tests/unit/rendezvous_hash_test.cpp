@@ -176,5 +176,16 @@ TEST(RendezvousHash, ScalingAllWeightsChangesNothing) {
   }
 }
 
+TEST(RendezvousHash, OrderIsTheRankingAsIndices) {
+  std::vector<WeightedNode> nodes = equal_nodes(50);
+  nodes[7].weight = 0;  // left out of both
+  nodes[9].weight = 3.5;
+  for (const char* key : {"", "10.0.0.1", "alice", "2001:db8::1"}) {
+    std::vector<std::string> via_order;
+    for (std::size_t index : rendezvous_order(key, nodes)) via_order.push_back(nodes[index].name);
+    EXPECT_EQ(via_order, rendezvous_rank(key, nodes)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace x2gojump

@@ -125,6 +125,8 @@ TEST(SessionStoreMigrations, MigratesFromEveryOlderVersionToTheSameSchema) {
       ASSERT_EQ(store.servers().size(), 1u);
       EXPECT_EQ(store.servers()[0].weight, 2.0);
       EXPECT_THAT(session_ids(store.sessions_of("alice")), ElementsAre("old/sid"));
+      // Version 4 counts the users of sessions that were already there.
+      EXPECT_THAT(store.users_per_server(), ElementsAre(std::pair<std::string, int>{"old", 1}));
       store.learn_host_key("old", "ssh-ed25519 AAAAkey");
       EXPECT_EQ(store.learned_host_key("old"), "ssh-ed25519 AAAAkey");
     }
@@ -146,7 +148,7 @@ TEST(SessionStoreMigrations, Version2To3KeepsDataAndStartsWithoutSequence) {
              "INSERT INTO placements VALUES ('bob', 'a', 5000);");
   }
   SessionStore store(path);
-  EXPECT_EQ(store.schema_version(), 3);
+  EXPECT_EQ(store.schema_version(), latest_schema_version());
   ASSERT_EQ(store.servers().size(), 1u);
   EXPECT_EQ(store.servers()[0].health, ServerHealth::Draining);
   EXPECT_EQ(store.servers()[0].load, 0.75);
@@ -520,6 +522,9 @@ TEST(SessionStoreSnapshots, UsersPerServerCountsDistinctUsers) {
   store.apply_snapshot("c", 1, {}, 0, 1);
   using Count = std::pair<std::string, int>;
   EXPECT_THAT(store.users_per_server(), ElementsAre(Count{"a", 2}, Count{"b", 1}));
+  store.apply_snapshot("a", 2, {session("a3", "bob")}, 0, 2);
+  store.apply_snapshot("b", 2, {}, 0, 2);
+  EXPECT_THAT(store.users_per_server(), ElementsAre(Count{"a", 1}));
 }
 
 // --- Placements ------------------------------------------------------------------------------

@@ -204,5 +204,27 @@ TEST_F(SourcePenaltyTest, TableStaysBoundedUnderAFloodOfSources) {
   }
 }
 
+TEST_F(SourcePenaltyTest, ReconfigureKeepsPendingPenaltiesAndAppliesTheNewRules) {
+  SourcePenalty penalty(settings());
+  for (int i = 0; i < 3; ++i) penalty.record(ip("192.0.2.1"), PenaltyEvent::AuthFailure, t0_);
+  penalty.record(ip("192.0.2.2"), PenaltyEvent::AuthFailure, t0_);
+  penalty.record(ip("192.0.2.3"), PenaltyEvent::AuthFailure, t0_ + seconds(1));
+  ASSERT_FALSE(penalty.admit(ip("192.0.2.1"), t0_));
+
+  SourcePenaltySettings reloaded = settings();
+  reloaded.auth_failure = seconds(20);  // one failure now reaches min
+  reloaded.exempt = {cidr("198.51.100.0/24")};
+  reloaded.max_sources = 2;  // .2 expires first and goes
+  reloaded.ipv4_prefix = 24;  // ignored: keys of pending entries must not change
+  penalty.reconfigure(reloaded);
+  EXPECT_EQ(penalty.size(), 2u);
+  EXPECT_FALSE(penalty.admit(ip("192.0.2.1"), t0_ + seconds(1)));  // still enforced
+  EXPECT_TRUE(penalty.admit(ip("192.0.2.99"), t0_ + seconds(1)));  // not /24
+  penalty.record(ip("192.0.2.4"), PenaltyEvent::AuthFailure, t0_ + seconds(1));
+  EXPECT_FALSE(penalty.admit(ip("192.0.2.4"), t0_ + seconds(1)));
+  penalty.record(ip("198.51.100.7"), PenaltyEvent::AuthFailure, t0_ + seconds(1));
+  EXPECT_TRUE(penalty.admit(ip("198.51.100.7"), t0_ + seconds(1)));
+}
+
 }  // namespace
 }  // namespace x2gojump
