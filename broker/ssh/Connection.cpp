@@ -155,10 +155,13 @@ bool Connection::poll_sessions() {
     if (ssh_event_dopoll(event_.get(), 0) != SSH_OK) break;
     progress = true;
   }
-  if (ssh_get_status(front_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
-    close("client disconnected");
-  } else if (back_ && (ssh_get_status(back_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+  // The backend first: when its socket fails, libssh 0.10 can leave the client's session in its
+  // error state within the same poll (no message, the client's socket still fine), and the
+  // backend's error is the one that says what happened.
+  if (back_ && (ssh_get_status(back_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
     close(std::string("backend connection lost: ") + ssh_get_error(back_.get()));
+  } else if (ssh_get_status(front_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
+    close("client disconnected");
   }
   return progress;
 }

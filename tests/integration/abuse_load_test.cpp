@@ -168,7 +168,8 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   raise_fd_limit(8192);  // 500 client sockets + 500 echo sockets in this process
   Testbed tb(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
   EchoServer echo;
-  const int broker_fds_before = open_fd_count(tb.broker().pid());
+  const int broker_fds_before = tb.broker_fds_at_rest();
+  const std::string broker_fds_list = fd_list(tb.broker().pid());
   std::vector<std::unique_ptr<SshMaster>> masters;
   std::vector<std::uint16_t> ports;
   for (int c = 0; c < kConnections; ++c) {
@@ -222,7 +223,8 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   // Everything the 10 connections and 500 channels held is given back.
   masters.clear();
   EXPECT_TRUE(wait_until([&] { return open_fd_count(tb.broker().pid()) <= broker_fds_before; }, seconds(15)))
-      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before;
+      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before
+      << "\n" << fd_list(tb.broker().pid()) << "before:\n" << broker_fds_list;
   if (HasFailure()) std::fprintf(stderr, "%s\n", tb.diagnostics().c_str());
 }
 

@@ -61,7 +61,8 @@ class BackendKilled : public ::testing::Test {
     EXPECT_NE(*code, 0) << read_file(err_path);
     EXPECT_LT(moved, kTransferBytes);
     EXPECT_TRUE(tb_->broker().running()) << "the broker died with the backend";
-    EXPECT_NE(tb_->broker().log().find("backend connection lost"), std::string::npos);
+    EXPECT_NE(tb_->broker().log().find("backend connection lost"), std::string::npos)
+        << "client stderr: " << read_file(err_path);
 
     // Someone else's connection to the other backend is unaffected.
     auto r = bystander.run("echo still-here");
@@ -76,20 +77,29 @@ class BackendKilled : public ::testing::Test {
     EXPECT_LT(login_s, 10.0);
   }
 
+  // xjalice's logins from kVictimSource land on victim_; xjbob holds a connection to the other
+  // backend (bystander_), which must survive what happens to victim_.
+  void place_victim_and_bystander() {
+    victim_ = tb_->landing("xjalice", kVictimSource);
+    ASSERT_TRUE(victim_ == "b1" || victim_ == "b2") << victim_;
+    const std::string other_source = source_not_on(victim_);
+    ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
+    bystander_ = std::make_unique<SshMaster>(tb_->broker_client(), "xjbob", test_user("xjbob").password,
+                                             tb_->dir().file("ctl-bystander"),
+                                             SshOptions{.source_address = other_source});
+  }
+
+  static constexpr const char* kVictimSource = "127.0.0.2";
   std::unique_ptr<Testbed> tb_;
+  std::string victim_;
+  std::unique_ptr<SshMaster> bystander_;
 };
 
 // The backend streams 1 GiB of zeros; ssh's stdout is a pipe the test reads and counts.
 TEST_F(BackendKilled, DuringDownload) {
-  const std::string source = "127.0.0.2";
-  const std::string victim = tb_->landing("xjalice", source);
-  ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
-  std::string other_source = source_not_on(victim);
-  ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
-  SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
-                      tb_->dir().file("ctl-bystander"), {.source_address = other_source});
+  ASSERT_NO_FATAL_FAILURE(place_victim_and_bystander());
 
-  Download download(*tb_, "xjalice", kTransferBytes, {.source_address = source});
+  Download download(*tb_, "xjalice", kTransferBytes, {.source_address = kVictimSource});
   auto start = Clock::now();
   bool flowing = wait_until([&] { return download.received() >= kKillAfterBytes || !download.ssh().running(); },
                             seconds(120));
@@ -99,22 +109,16 @@ TEST_F(BackendKilled, DuringDownload) {
   std::printf("[ figures  ] download through the broker: %.0f MiB in %.2f s\n", mib(download.received()),
               secs(Clock::now() - start));
   auto killed_at = Clock::now();
-  backend_named(victim).kill();
-  expect_clean_failure_and_recovery(download.ssh(), killed_at, download.err(), bystander,
+  backend_named(victim_).kill();
+  expect_clean_failure_and_recovery(download.ssh(), killed_at, download.err_path(), *bystander_,
                                     download.received());
 }
 
 // The client uploads 1 GiB of zeros from a pipe the test fills; the backend discards it.
 TEST_F(BackendKilled, DuringUpload) {
-  const std::string source = "127.0.0.2";
-  const std::string victim = tb_->landing("xjalice", source);
-  ASSERT_TRUE(victim == "b1" || victim == "b2") << victim;
-  std::string other_source = source_not_on(victim);
-  ASSERT_FALSE(other_source.empty()) << "no source address reaches the other backend";
-  SshMaster bystander(tb_->broker_client(), "xjbob", test_user("xjbob").password,
-                      tb_->dir().file("ctl-bystander"), {.source_address = other_source});
+  ASSERT_NO_FATAL_FAILURE(place_victim_and_bystander());
 
-  Upload upload(*tb_, "xjalice", "cat > /dev/null", kTransferBytes, {.source_address = source});
+  Upload upload(*tb_, "xjalice", "cat > /dev/null", kTransferBytes, {.source_address = kVictimSource});
   auto start = Clock::now();
   bool flowing =
       wait_until([&] { return upload.sent() >= kKillAfterBytes || !upload.ssh().running(); }, seconds(120));
@@ -123,8 +127,8 @@ TEST_F(BackendKilled, DuringUpload) {
   std::printf("[ figures  ] upload through the broker: %.0f MiB in %.2f s\n", mib(upload.sent()),
               secs(Clock::now() - start));
   auto killed_at = Clock::now();
-  backend_named(victim).kill();
-  expect_clean_failure_and_recovery(upload.ssh(), killed_at, upload.err(), bystander, upload.sent());
+  backend_named(victim_).kill();
+  expect_clean_failure_and_recovery(upload.ssh(), killed_at, upload.err_path(), *bystander_, upload.sent());
 }
 
 // The backend stops reading in the middle of an upload (SIGSTOP on its per-connection sshd and

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "broker/config/Config.h"
+#include "tests/unit/ConfigText.h"
 
 namespace x2gojump {
 namespace {
@@ -16,16 +17,10 @@ using ::testing::IsEmpty;
 // A valid configuration followed by admin_table (empty: no [admin] at all); root_keys come first.
 ConfigResult parse_with(const std::string& admin_table, const std::string& file = "/etc/x2gojump/broker.toml",
                         const std::string& root_keys = "") {
-  const std::string text = root_keys +
-                           "[broker]\nhost_keys = [\"/k\"]\n[ldap]\nuris = [\"ldap://l\"]\nbase_dn = \"dc=x\"\n"
-                           "[[server]]\nname = \"s1\"\naddress = \"10.0.0.1\"\n" +
-                           admin_table;
-  return parse_broker_config(text, file);
+  return parse_broker_config(root_keys + test::kMinimalBrokerToml + admin_table, file);
 }
 
-std::string first_error(const ConfigResult& result) {
-  return result.errors.empty() ? "" : result.errors.front().to_string();
-}
+using test::first_error;
 
 TEST(AdminConfig, AbsentTableMeansNoAdminInterfaces) {
   auto result = parse_with("");

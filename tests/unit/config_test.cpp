@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/ConfigText.h"
+
 namespace x2gojump {
 namespace {
 
@@ -31,18 +33,8 @@ constexpr const char* kEcdsa384 =
     "AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBJ+ZrKCrbufhuiCyo2EcHgsVMEWgluIiaLr23exX8Zg"
     "NweLUCteax19XhfkoYuz2UWh9xNBzAeB4EHKjuVVrfoQuky7DyiPa6XG6/a3VzvX2hmKS+U4pLUADDAwuKzLsmQ==";
 
-// Smallest valid configuration; tests add lines to its tables with with().
-constexpr const char* kMinimal = R"([broker]
-host_keys = ["/etc/x2gojump/key"]
-
-[ldap]
-uris = ["ldap://ldap.example.org"]
-base_dn = "dc=example,dc=org"
-
-[[server]]
-name = "s1"
-address = "10.0.0.1"
-)";
+// Tests add lines to its tables with with().
+constexpr const char* kMinimal = test::kMinimalBrokerToml;
 
 // kMinimal with line inserted just after the header of section ("[broker]", "[[server]]", ...),
 // or with the section appended if kMinimal lacks it.

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/ConfigText.h"
+
 namespace x2gojump {
 namespace {
 
@@ -17,22 +19,12 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-// Lines 1-13; a pool appended by with_pool() starts at line 14 (name 15, servers 16, ...).
-constexpr const char* kBase = R"([broker]
-host_keys = ["/etc/x2gojump/key"]
+// Lines 1-13 (the minimal configuration plus server s2); a pool appended by with_pool() starts at
+// line 14 (name 15, servers 16, ...).
+const std::string kBase =
+    std::string(test::kMinimalBrokerToml) + "[[server]]\nname = \"s2\"\naddress = \"10.0.0.2\"";
 
-[ldap]
-uris = ["ldap://ldap.example.org"]
-base_dn = "dc=example,dc=org"
-
-[[server]]
-name = "s1"
-address = "10.0.0.1"
-[[server]]
-name = "s2"
-address = "10.0.0.2")";
-
-std::string with_pool(const std::string& body) { return std::string(kBase) + "\n[[pool]]\n" + body; }
+std::string with_pool(const std::string& body) { return kBase + "\n[[pool]]\n" + body; }
 
 std::vector<std::string> errors_of(const std::string& text) {
   std::vector<std::string> texts;

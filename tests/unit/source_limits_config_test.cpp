@@ -5,6 +5,7 @@
 #include <string>
 
 #include "broker/config/Config.h"
+#include "tests/unit/ConfigText.h"
 
 namespace x2gojump {
 namespace {
@@ -13,20 +14,9 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using std::chrono::seconds;
 
+// The [limits] table starts at line 12.
 std::string config_with_limits(const std::string& limits_lines) {
-  return R"([broker]
-host_keys = ["/etc/x2gojump/key"]
-
-[ldap]
-uris = ["ldap://ldap.example.org"]
-base_dn = "dc=example,dc=org"
-
-[[server]]
-name = "s1"
-address = "10.0.0.1"
-
-[limits]
-)" + limits_lines;
+  return std::string(test::kMinimalBrokerToml) + "\n[limits]\n" + limits_lines;
 }
 
 ConfigResult parse(const std::string& limits_lines) {
