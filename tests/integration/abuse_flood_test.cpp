@@ -58,8 +58,7 @@ TEST(Flood, LegitimateUserGetsInDuringIdleFloodAndBruteForce) {
   auto baseline = tb.broker_client().run("xjalice", test_user("xjalice").password, "true",
                                          {.source_address = "127.0.0.2"});
   ASSERT_EQ(baseline.exit_code, 0) << describe(baseline) << tb.diagnostics();
-  const int broker_fds_before = tb.broker_fds_at_rest();
-  const std::string broker_fds_list = fd_list(tb.broker().pid());
+  const Testbed::FdBaseline broker_fds = tb.broker_fds_at_rest();
 
   // The flood: connect, never speak.
   std::vector<std::unique_ptr<IdleConnections>> flood;
@@ -135,9 +134,7 @@ TEST(Flood, LegitimateUserGetsInDuringIdleFloodAndBruteForce) {
   EXPECT_TRUE(tb.broker().running());
   // The flood ends: every slot and descriptor it held is given back.
   flood.clear();
-  EXPECT_TRUE(wait_until([&] { return open_fd_count(tb.broker().pid()) <= broker_fds_before; }, seconds(15)))
-      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before
-      << "\n" << fd_list(tb.broker().pid()) << "before:\n" << broker_fds_list;
+  tb.expect_broker_fds_back_to(broker_fds);
   if (HasFailure()) std::fprintf(stderr, "%s\n", tb.diagnostics().c_str());
 }
 

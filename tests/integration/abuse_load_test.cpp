@@ -168,8 +168,7 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   raise_fd_limit(8192);  // 500 client sockets + 500 echo sockets in this process
   Testbed tb(TestbedOptions{.limits_extra = "placement_ttl_s = 0\n"});
   EchoServer echo;
-  const int broker_fds_before = tb.broker_fds_at_rest();
-  const std::string broker_fds_list = fd_list(tb.broker().pid());
+  const Testbed::FdBaseline broker_fds = tb.broker_fds_at_rest();
   std::vector<std::unique_ptr<SshMaster>> masters;
   std::vector<std::uint16_t> ports;
   for (int c = 0; c < kConnections; ++c) {
@@ -222,9 +221,7 @@ TEST(Load, FiveHundredConcurrentStreamsZeroCorruption) {
   EXPECT_TRUE(tb.broker().running());
   // Everything the 10 connections and 500 channels held is given back.
   masters.clear();
-  EXPECT_TRUE(wait_until([&] { return open_fd_count(tb.broker().pid()) <= broker_fds_before; }, seconds(15)))
-      << "broker descriptors: " << open_fd_count(tb.broker().pid()) << ", before: " << broker_fds_before
-      << "\n" << fd_list(tb.broker().pid()) << "before:\n" << broker_fds_list;
+  tb.expect_broker_fds_back_to(broker_fds);
   if (HasFailure()) std::fprintf(stderr, "%s\n", tb.diagnostics().c_str());
 }
 

@@ -30,24 +30,18 @@ class ClientFault : public ::testing::Test {
   void SetUp() override {
     tb_ = std::make_unique<Testbed>(TestbedOptions{.backends = 1});
     broker_pid_ = tb_->broker().pid();
-    baseline_fds_ = tb_->broker_fds_at_rest();
-    baseline_list_ = fd_list(broker_pid_);
+    baseline_ = tb_->broker_fds_at_rest();
   }
   void TearDown() override {
     if (HasFailure()) std::fprintf(stderr, "%s\n", tb_->diagnostics().c_str());
   }
 
   // The broker holds no more descriptors than before the test's connections.
-  void expect_no_leak() {
-    bool back = wait_until([&] { return open_fd_count(broker_pid_) <= baseline_fds_; }, seconds(15));
-    EXPECT_TRUE(back) << "broker descriptors: " << open_fd_count(broker_pid_) << ", before: " << baseline_fds_
-                      << "\n" << fd_list(broker_pid_) << "before:\n" << baseline_list_;
-  }
+  void expect_no_leak() { tb_->expect_broker_fds_back_to(baseline_); }
 
   std::unique_ptr<Testbed> tb_;
   pid_t broker_pid_ = -1;
-  int baseline_fds_ = 0;
-  std::string baseline_list_;
+  Testbed::FdBaseline baseline_;
 };
 
 TEST_F(ClientFault, StalledClientNeitherBloatsTheBrokerNorSlowsOthers) {
