@@ -184,6 +184,8 @@ int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_pa
   accept_io.run();
   workers.stop();
   blocking.join();
+  // Connections still open end here, while the audit log and everything else they use exist.
+  workers.close_connections();
   return 0;
 }
 

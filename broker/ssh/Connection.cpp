@@ -70,7 +70,8 @@ Connection::Connection(boost::asio::io_context& io, ConnectionContext& context, 
   }
 }
 
-Connection::~Connection() { close("connection object destroyed"); }
+// Only the broker's shutdown drops a connection that has not closed itself.
+Connection::~Connection() { close("broker shutting down"); }
 
 void Connection::start() {
   if (state_ == State::Closed) return;

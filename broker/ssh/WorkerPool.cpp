@@ -53,6 +53,8 @@ void WorkerPool::stop() {
   }
 }
 
+void WorkerPool::close_connections() { workers_.clear(); }
+
 void WorkerPool::dispatch(int fd, std::string peer_address) {
   Worker& worker = *workers_[next_++ % workers_.size()];
   boost::asio::post(worker.io, [this, &worker, fd, peer = std::move(peer_address)]() mutable {

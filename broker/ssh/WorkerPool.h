@@ -27,6 +27,10 @@ class WorkerPool {
 
   void start();
   void stop();  // stops the loops and joins the threads
+  // Destroys the stopped loops and with them the connections they still hold, each of which logs
+  // and audits its end. Call after stop(), and after the blocking pool has finished (its tasks
+  // post to these loops), while the ConnectionContext's parts (audit log, login service) exist.
+  void close_connections();
 
  private:
   struct Worker {

@@ -110,5 +110,25 @@ TEST_F(ClientFault, KilledClientReleasesEverything) {
   EXPECT_EQ(r.out, "ok\n") << describe(r);
 }
 
+// Stopping the broker (SIGTERM) while a transfer runs: it exits at once with status 0, the client
+// is disconnected rather than left hanging, and the end of its connection is logged.
+TEST_F(ClientFault, BrokerStopEndsOpenConnectionsPromptly) {
+  Download running(*tb_, "xjalice", 1ull << 40);
+  ASSERT_TRUE(wait_until([&] { return running.received() >= (16u << 20) || !running.ssh().running(); },
+                         seconds(60)));
+  ASSERT_TRUE(running.ssh().running()) << running.err();
+  const auto t0 = Clock::now();
+  const int code = tb_->broker().stop();
+  const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("[ figures  ] broker stopped %.2f s after SIGTERM with a transfer running\n", stop_s);
+  EXPECT_EQ(code, 0);
+  EXPECT_LT(stop_s, 5.0);
+  running.finish();
+  EXPECT_NE(running.ssh().wait(seconds(0)), 0) << running.err();
+  const std::string log = tb_->broker().log();
+  EXPECT_NE(log.find("connection closed user=xjalice reason=\"broker shutting down\""), std::string::npos)
+      << log;
+}
+
 }  // namespace
 }  // namespace x2gojump::test
