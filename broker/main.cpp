@@ -93,14 +93,15 @@ int run(std::shared_ptr<const BrokerConfig> config, const std::string& config_pa
   boost::asio::io_context accept_io(1);
   // Refuse connections the descriptor limit cannot hold, before accept() fails with EMFILE.
   const std::uint64_t fd_limit = raise_fd_limit();
-  const int connection_cap = std::min(config->limits.max_connections, connections_for_fds(fd_limit));
+  const int fd_cap = connections_for_fds(fd_limit);
+  const int connection_cap = std::min(config->limits.max_connections, fd_cap);
   if (connection_cap < config->limits.max_connections) {
     spdlog::warn("open file limit {} holds {} connections, fewer than max_connections = {}; raise "
                  "LimitNOFILE", fd_limit, connection_cap, config->limits.max_connections);
   }
   bool at_capacity = false;  // logged once each time the cap is reached
   // Read for every connection, so a reload (SIGHUP) applies to the next one.
-  auto startup_limits = [&holder, fd_cap = connections_for_fds(fd_limit)] {
+  auto startup_limits = [&holder, fd_cap] {
     const std::shared_ptr<const BrokerConfig> current = holder->get();
     const LimitsConfig& l = current->limits;
     return StartupLimits{l.max_startups_begin, l.max_startups_rate, l.max_startups_full,
